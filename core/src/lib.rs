@@ -1,0 +1,17 @@
+//! Pure data model of the RedisAI-compatible module: data types, tensors, the error enum whose
+//! `Display` is the exact wire text, strict number parsing and the RDB codec.
+//!
+//! Nothing here knows about Redis: the module crate adapts these types to the Redis module API.
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod dtype;
+pub mod error;
+pub mod numparse;
+pub mod rdb;
+pub mod tensor;
+
+pub use backend::Backend;
+pub use dtype::DType;
+pub use error::{Error, Result};
+pub use tensor::{Tensor, Value};

@@ -1,0 +1,431 @@
+//! The tensor value: an immutable, dense, row-major, little-endian buffer with a dtype and shape.
+//!
+//! Tensors are shared by reference count (`Arc<Tensor>`) between the keyspace, replies and model
+//! runs, so their data is never copied after creation.
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::numparse::{parse_f64, parse_i64};
+
+/// One element of a tensor, as TENSORGET VALUES replies it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// INT*, UINT* and BOOL elements (RESP integers).
+    Int(i64),
+    /// FLOAT and DOUBLE elements (RESP2 `%.17g` bulk strings).
+    Float(f64),
+    /// STRING elements, without their NUL terminator.
+    Str(&'a [u8]),
+}
+
+/// A dense tensor. STRING tensors keep every element NUL-terminated in `data` and the start
+/// offset of each element in `offsets`, exactly as RedisAI persists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tensor {
+    dtype: DType,
+    shape: Vec<i64>,
+    data: Vec<u8>,
+    offsets: Vec<u64>,
+}
+
+/// Number of elements of a shape (1 for a 0-d tensor); `None` on a negative dim or overflow.
+pub fn element_count(shape: &[i64]) -> Option<u64> {
+    shape
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(u64::try_from(d).ok()?))
+}
+
+/// Bytes of the data buffer of a tensor of this dtype and shape when it holds no data
+/// (STRING: one NUL per element); `None` on overflow.
+pub fn zeroed_byte_size(dtype: DType, shape: &[i64]) -> Option<u64> {
+    element_count(shape)?.checked_mul(dtype.size() as u64)
+}
+
+impl Tensor {
+    /// A tensor whose elements are all zero (STRING: all empty strings).
+    /// The caller bounds the size first (see [`zeroed_byte_size`]).
+    pub fn zeroed(dtype: DType, shape: Vec<i64>) -> Result<Tensor> {
+        let bytes = zeroed_byte_size(dtype, &shape).ok_or(Error::InvalidShape)?;
+        let bytes = usize::try_from(bytes).map_err(|_| Error::InvalidShape)?;
+        let offsets = if dtype == DType::String {
+            (0..bytes as u64).collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Tensor {
+            dtype,
+            shape,
+            data: vec![0; bytes],
+            offsets,
+        })
+    }
+
+    /// A tensor from raw bytes, validated as AI.TENSORSET ... BLOB does.
+    pub fn from_blob(dtype: DType, shape: Vec<i64>, blob: &[u8]) -> Result<Tensor> {
+        let len = element_count(&shape).ok_or(Error::DataLength)?;
+        if dtype == DType::String {
+            let offsets = string_offsets(blob, len).ok_or(Error::StringBlob)?;
+            return Ok(Tensor {
+                dtype,
+                shape,
+                data: blob.to_vec(),
+                offsets,
+            });
+        }
+        if len.checked_mul(dtype.size() as u64) != Some(blob.len() as u64) {
+            return Err(Error::DataLength);
+        }
+        if dtype == DType::Bool && blob.iter().any(|&b| b > 1) {
+            return Err(Error::BoolBlob);
+        }
+        Ok(Tensor {
+            dtype,
+            shape,
+            data: blob.to_vec(),
+            offsets: Vec::new(),
+        })
+    }
+
+    /// A tensor from VALUES arguments, parsed and range-checked as RedisAI does (including its
+    /// tested quirk: signed integer types reject negative values).
+    pub fn from_values(dtype: DType, shape: Vec<i64>, values: &[&[u8]]) -> Result<Tensor> {
+        if element_count(&shape) != Some(values.len() as u64) {
+            return Err(Error::ValuesCount);
+        }
+        if dtype == DType::String {
+            return Self::strings_from_values(shape, values);
+        }
+        let mut data = Vec::with_capacity(values.len() * dtype.size());
+        for v in values {
+            push_value(&mut data, dtype, v)?;
+        }
+        Ok(Tensor {
+            dtype,
+            shape,
+            data,
+            offsets: Vec::new(),
+        })
+    }
+
+    fn strings_from_values(shape: Vec<i64>, values: &[&[u8]]) -> Result<Tensor> {
+        let total: usize = values.iter().map(|v| v.len() + 1).sum();
+        let mut data = Vec::with_capacity(total);
+        let mut offsets = Vec::with_capacity(values.len());
+        for v in values {
+            let body = v.strip_suffix(b"\0").unwrap_or(v);
+            if v.is_empty() || body.contains(&0) {
+                return Err(Error::NullInString);
+            }
+            offsets.push(data.len() as u64);
+            data.extend_from_slice(body);
+            data.push(0);
+        }
+        Ok(Tensor {
+            dtype: DType::String,
+            shape,
+            data,
+            offsets,
+        })
+    }
+
+    /// Rebuilds a tensor from persisted parts (RDB), checking that they are consistent.
+    /// For STRING tensors `offsets` may be `None`, in which case they are derived from the data.
+    pub fn from_parts(
+        dtype: DType,
+        shape: Vec<i64>,
+        data: Vec<u8>,
+        offsets: Option<Vec<u64>>,
+    ) -> Result<Tensor> {
+        let len = element_count(&shape).ok_or_else(|| Error::rdb("tensor", "bad shape"))?;
+        if dtype != DType::String {
+            if len.checked_mul(dtype.size() as u64) != Some(data.len() as u64) {
+                return Err(Error::rdb("tensor", "data length does not match shape"));
+            }
+            return Ok(Tensor {
+                dtype,
+                shape,
+                data,
+                offsets: Vec::new(),
+            });
+        }
+        let derived =
+            string_offsets(&data, len).ok_or_else(|| Error::rdb("tensor", "bad string data"))?;
+        if offsets.is_some_and(|o| o != derived) {
+            return Err(Error::rdb("tensor", "string offsets do not match data"));
+        }
+        Ok(Tensor {
+            dtype,
+            shape,
+            data,
+            offsets: derived,
+        })
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Dimensions (empty for a 0-d tensor).
+    pub fn shape(&self) -> &[i64] {
+        &self.shape
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self.dtype {
+            DType::String => self.offsets.len(),
+            _ => self.data.len() / self.dtype.size(),
+        }
+    }
+
+    /// True when the tensor has no elements (only backends produce such tensors).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The raw data buffer (the BLOB reply).
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// STRING element start offsets (empty for other dtypes).
+    pub fn string_offsets(&self) -> &[u64] {
+        &self.offsets
+    }
+
+    /// Approximate heap footprint, for MEMORY USAGE.
+    pub fn memory_usage(&self) -> usize {
+        std::mem::size_of::<Tensor>()
+            + self.data.capacity()
+            + self.shape.capacity() * 8
+            + self.offsets.capacity() * 8
+    }
+
+    /// Element `i` (row-major). Panics if `i >= len()`.
+    pub fn value(&self, i: usize) -> Value<'_> {
+        let d = &self.data;
+        match self.dtype {
+            DType::Float => Value::Float(f32::from_le_bytes(array(d, i)).into()),
+            DType::Double => Value::Float(f64::from_le_bytes(array(d, i))),
+            DType::Int8 => Value::Int(i8::from_le_bytes(array(d, i)).into()),
+            DType::Int16 => Value::Int(i16::from_le_bytes(array(d, i)).into()),
+            DType::Int32 => Value::Int(i32::from_le_bytes(array(d, i)).into()),
+            DType::Int64 => Value::Int(i64::from_le_bytes(array(d, i))),
+            DType::Uint8 | DType::Bool => Value::Int(d[i].into()),
+            DType::Uint16 => Value::Int(u16::from_le_bytes(array(d, i)).into()),
+            DType::String => {
+                let start = self.offsets[i] as usize;
+                let end = self.offsets.get(i + 1).map_or(d.len(), |&o| o as usize);
+                Value::Str(&d[start..end - 1])
+            }
+        }
+    }
+
+    /// Iterates over all elements.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = Value<'_>> + '_ {
+        (0..self.len()).map(move |i| self.value(i))
+    }
+}
+
+fn array<const N: usize>(data: &[u8], i: usize) -> [u8; N] {
+    data[i * N..(i + 1) * N]
+        .try_into()
+        .expect("slice of N bytes")
+}
+
+/// Start offsets of `len` NUL-terminated strings filling `blob` exactly, or `None`.
+fn string_offsets(blob: &[u8], len: u64) -> Option<Vec<u64>> {
+    if blob.last() != Some(&0) && !(blob.is_empty() && len == 0) {
+        return None;
+    }
+    let mut offsets = Vec::with_capacity(usize::try_from(len).ok()?.min(blob.len()));
+    let mut start = 0u64;
+    for (i, _) in blob.iter().enumerate().filter(|(_, &b)| b == 0) {
+        offsets.push(start);
+        start = i as u64 + 1;
+    }
+    (offsets.len() as u64 == len).then_some(offsets)
+}
+
+fn push_value(data: &mut Vec<u8>, dtype: DType, v: &[u8]) -> Result<()> {
+    match dtype {
+        DType::Float => {
+            data.extend_from_slice(&(parse_f64(v).ok_or(Error::InvalidValue)? as f32).to_le_bytes())
+        }
+        DType::Double => {
+            data.extend_from_slice(&parse_f64(v).ok_or(Error::InvalidValue)?.to_le_bytes())
+        }
+        _ => {
+            let n = parse_i64(v).ok_or(Error::InvalidValue)?;
+            // RedisAI compares the value cast to unsigned with the type's maximum, so every negative
+            // number is rejected, for signed types too. Its flow tests depend on that.
+            let max: u64 = match dtype {
+                DType::Int8 => i8::MAX as u64,
+                DType::Int16 => i16::MAX as u64,
+                DType::Int32 => i32::MAX as u64,
+                DType::Int64 => i64::MAX as u64,
+                DType::Uint8 => u8::MAX.into(),
+                DType::Uint16 => u16::MAX.into(),
+                _ => 1, // BOOL
+            };
+            let n = u64::try_from(n)
+                .ok()
+                .filter(|&n| n <= max)
+                .ok_or(Error::InvalidValue)?;
+            let bytes = n.to_le_bytes();
+            data.extend_from_slice(&bytes[..dtype.size()]);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vals(v: &[&str]) -> Vec<Vec<u8>> {
+        v.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    fn from_values(dtype: DType, shape: &[i64], v: &[&str]) -> Result<Tensor> {
+        let owned = vals(v);
+        let refs: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        Tensor::from_values(dtype, shape.to_vec(), &refs)
+    }
+
+    #[test]
+    fn values_table() {
+        use Error::*;
+        let cases: &[(DType, &[i64], &[&str], Result<&[u8]>)] = &[
+            (
+                DType::Float,
+                &[2, 2],
+                &["1.5", "-2", "3.25", "0"],
+                Ok(b"\x00\x00\xc0?\x00\x00\x00\xc0\x00\x00P@\x00\x00\x00\x00"),
+            ),
+            (DType::Float, &[1], &["nan"], Err(InvalidValue)),
+            (
+                DType::Float,
+                &[2],
+                &["1e39", "-1e39"],
+                Ok(b"\x00\x00\x80\x7f\x00\x00\x80\xff"),
+            ),
+            (DType::Float, &[1], &["1e400"], Err(InvalidValue)),
+            (DType::Float, &[1], &[""], Err(InvalidValue)),
+            (DType::Double, &[1], &["1e309"], Err(InvalidValue)),
+            (DType::Int8, &[1], &["-1"], Err(InvalidValue)),
+            (DType::Int8, &[2], &["-128", "5"], Err(InvalidValue)),
+            (DType::Int8, &[1], &["127"], Ok(b"\x7f")),
+            (DType::Int8, &[1], &["128"], Err(InvalidValue)),
+            (DType::Int8, &[1], &["1.5"], Err(InvalidValue)),
+            (DType::Int16, &[1], &["32768"], Err(InvalidValue)),
+            (DType::Int32, &[1], &["2147483648"], Err(InvalidValue)),
+            (
+                DType::Int64,
+                &[1],
+                &["9223372036854775807"],
+                Ok(b"\xff\xff\xff\xff\xff\xff\xff\x7f"),
+            ),
+            (
+                DType::Int64,
+                &[1],
+                &["9223372036854775808"],
+                Err(InvalidValue),
+            ),
+            (
+                DType::Int64,
+                &[1],
+                &["-9223372036854775808"],
+                Err(InvalidValue),
+            ),
+            (DType::Uint8, &[1], &["256"], Err(InvalidValue)),
+            (DType::Uint8, &[1], &["255"], Ok(b"\xff")),
+            (DType::Uint16, &[1], &["65535"], Ok(b"\xff\xff")),
+            (DType::Uint16, &[1], &["-1"], Err(InvalidValue)),
+            (DType::Bool, &[2], &["1", "0"], Ok(b"\x01\x00")),
+            (DType::Bool, &[1], &["2"], Err(InvalidValue)),
+            (DType::Bool, &[1], &["true"], Err(InvalidValue)),
+            (DType::Float, &[2], &["1"], Err(ValuesCount)),
+            (DType::Float, &[2], &["1", "2", "3"], Err(ValuesCount)),
+            (DType::Float, &[], &["7"], Ok(b"\x00\x00\xe0@")),
+            (DType::String, &[3], &["a", "b\0", "\0"], Ok(b"a\0b\0\0")),
+            (DType::String, &[1], &["a\0b"], Err(NullInString)),
+            (DType::String, &[1], &[""], Err(NullInString)),
+            (DType::String, &[1], &["a\0\0"], Err(NullInString)),
+        ];
+        for (dtype, shape, values, expected) in cases {
+            let got = from_values(*dtype, shape, values);
+            match expected {
+                Ok(bytes) => assert_eq!(
+                    got.map(|t| t.data().to_vec()),
+                    Ok(bytes.to_vec()),
+                    "{dtype:?} {values:?}"
+                ),
+                Err(e) => assert_eq!(got, Err(e.clone()), "{dtype:?} {values:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn blob_table() {
+        use Error::*;
+        let cases: &[(DType, &[i64], &[u8], Option<Error>)] = &[
+            (DType::Float, &[2], b"\0\0\0\0", Some(DataLength)),
+            (DType::Float, &[2], &[0; 12], Some(DataLength)),
+            (DType::Float, &[2], &[0; 8], None),
+            (DType::Int32, &[], b"*\0\0\0", None),
+            (DType::Bool, &[3], b"\x01\x00\x01", None),
+            (DType::Bool, &[3], b"\x01\x02\x01", Some(BoolBlob)),
+            (DType::Bool, &[3], b"\x01\x00\x02", Some(BoolBlob)),
+            (DType::String, &[2], b"ab\0cd", Some(StringBlob)),
+            (DType::String, &[2], b"ab\0cd\0ef\0", Some(StringBlob)),
+            (DType::String, &[3], b"x\0yy\0zzz\0", None),
+            (DType::String, &[1], b"", Some(StringBlob)),
+            (DType::String, &[2], b"\0\0", None),
+        ];
+        for (dtype, shape, blob, err) in cases {
+            let got = Tensor::from_blob(*dtype, shape.to_vec(), blob);
+            match err {
+                None => assert_eq!(
+                    got.map(|t| t.data().to_vec()),
+                    Ok(blob.to_vec()),
+                    "{dtype:?} {blob:?}"
+                ),
+                Some(e) => assert_eq!(got, Err(e.clone()), "{dtype:?} {blob:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn values_read_back() {
+        let t = Tensor::from_blob(DType::Int8, vec![4], b"\x80\xff\x00\x7f").unwrap();
+        assert_eq!(
+            t.values().collect::<Vec<_>>(),
+            [-128, -1, 0, 127].map(Value::Int)
+        );
+        let s = Tensor::from_blob(DType::String, vec![2, 2], b"a\0bc\0\0def\0").unwrap();
+        let got: Vec<_> = s.values().collect();
+        assert_eq!(got, [&b"a"[..], b"bc", b"", b"def"].map(Value::Str));
+        assert_eq!(s.string_offsets(), &[0, 2, 5, 6]);
+        let f = from_values(DType::Float, &[2], &["0.1", "16777217"]).unwrap();
+        assert_eq!(
+            f.values().collect::<Vec<_>>(),
+            [Value::Float(0.1f32 as f64), Value::Float(16777216.0)]
+        );
+    }
+
+    #[test]
+    fn zeroed_tensors() {
+        let t = Tensor::zeroed(DType::String, vec![2]).unwrap();
+        assert_eq!(t.data(), b"\0\0");
+        assert_eq!(
+            t.values().collect::<Vec<_>>(),
+            [Value::Str(b""), Value::Str(b"")]
+        );
+        let t = Tensor::zeroed(DType::Int32, vec![3]).unwrap();
+        assert_eq!(t.data(), &[0; 12]);
+        assert_eq!(zeroed_byte_size(DType::Double, &[i64::MAX, 2]), None);
+        assert_eq!(element_count(&[]), Some(1));
+    }
+}

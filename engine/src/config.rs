@@ -1,0 +1,149 @@
+//! Module arguments (`loadmodule redisai.so KEY VALUE ...`, SPEC §9.1).
+
+use redisai_core::numparse::parse_i64;
+use redisai_core::{Backend, Error, Result};
+
+/// Default bytes per chunk of a serialized model (MODELGET, RDB, AOF), as RedisAI replies it.
+pub const DEFAULT_MODEL_CHUNK_SIZE: i64 = 536_870_912;
+/// Default ONNX kill-switch, in milliseconds.
+pub const DEFAULT_MODEL_EXECUTION_TIMEOUT: i64 = 5000;
+
+/// Settings fixed at load time (and the runtime-settable ones' initial values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Base directory of backend plugins; `None` means `<module dir>/backends`.
+    pub backends_path: Option<String>,
+    /// Backends to load at start-up, with the path as given.
+    pub backends: Vec<(Backend, String)>,
+    pub threads_per_queue: i64,
+    pub intra_op_parallelism: i64,
+    pub inter_op_parallelism: i64,
+    pub model_chunk_size: i64,
+    pub model_execution_timeout: i64,
+    pub backend_memory_limit: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            backends_path: None,
+            backends: Vec::new(),
+            threads_per_queue: 1,
+            intra_op_parallelism: 0,
+            inter_op_parallelism: 0,
+            model_chunk_size: DEFAULT_MODEL_CHUNK_SIZE,
+            model_execution_timeout: DEFAULT_MODEL_EXECUTION_TIMEOUT,
+            backend_memory_limit: 0,
+        }
+    }
+}
+
+/// Every module argument key, as RedisAI spells it.
+pub const KEYS: [&str; 11] = [
+    "BACKENDSPATH",
+    "TF",
+    "TFLITE",
+    "TORCH",
+    "ONNX",
+    "THREADS_PER_QUEUE",
+    "INTRA_OP_PARALLELISM",
+    "INTER_OP_PARALLELISM",
+    "MODEL_CHUNK_SIZE",
+    "MODEL_EXECUTION_TIMEOUT",
+    "BACKEND_MEMORY_LIMIT",
+];
+
+/// Parses module arguments. Keys are case-insensitive; each must appear with a valid value.
+/// Returns the config and the log lines RedisAI prints for the accepted settings.
+pub fn parse_module_args(args: &[&[u8]]) -> Result<(Config, Vec<String>)> {
+    if args.len() % 2 != 0 {
+        return Err(Error::ModuleArgumentsOdd);
+    }
+    let mut config = Config::default();
+    let mut log = Vec::new();
+    for pair in args.chunks(2) {
+        let (key, value) = (
+            String::from_utf8_lossy(pair[0]),
+            String::from_utf8_lossy(pair[1]),
+        );
+        let bad = || Error::ModuleArgument {
+            key: key.to_string(),
+            value: value.to_string(),
+        };
+        let upper = key.to_ascii_uppercase();
+        let number = |min: i64| parse_i64(pair[1]).filter(|&n| n >= min).ok_or_else(bad);
+        match upper.as_str() {
+            "BACKENDSPATH" => config.backends_path = Some(value.to_string()),
+            "THREADS_PER_QUEUE" => config.threads_per_queue = number(1)?,
+            "INTRA_OP_PARALLELISM" => config.intra_op_parallelism = number(1)?,
+            "INTER_OP_PARALLELISM" => config.inter_op_parallelism = number(1)?,
+            "MODEL_CHUNK_SIZE" => config.model_chunk_size = number(1)?,
+            "MODEL_EXECUTION_TIMEOUT" => config.model_execution_timeout = number(1000)?,
+            "BACKEND_MEMORY_LIMIT" => config.backend_memory_limit = number(1)?,
+            _ => match Backend::parse(upper.as_bytes()) {
+                Some(backend) if !value.is_empty() => {
+                    config.backends.push((backend, value.to_string()))
+                }
+                _ => return Err(bad()),
+            },
+        }
+        log.push(format!("Setting {upper} parameter to: {value}"));
+    }
+    Ok((config, log))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &str) -> Result<Config> {
+        let argv: Vec<&[u8]> = args
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::as_bytes)
+            .collect();
+        parse_module_args(&argv).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        assert_eq!(parse(""), Ok(Config::default()));
+        let c =
+            parse("threads_per_queue 4 MODEL_CHUNK_SIZE 100 BACKENDSPATH /x ONNX a/b.so").unwrap();
+        assert_eq!(c.threads_per_queue, 4);
+        assert_eq!(c.model_chunk_size, 100);
+        assert_eq!(c.backends_path.as_deref(), Some("/x"));
+        assert_eq!(c.backends, vec![(Backend::Onnx, "a/b.so".to_string())]);
+        let c = parse("INTRA_OP_PARALLELISM 2 INTER_OP_PARALLELISM 3 MODEL_EXECUTION_TIMEOUT 1000 BACKEND_MEMORY_LIMIT 7").unwrap();
+        assert_eq!((c.intra_op_parallelism, c.inter_op_parallelism), (2, 3));
+        assert_eq!(
+            (c.model_execution_timeout, c.backend_memory_limit),
+            (1000, 7)
+        );
+    }
+
+    #[test]
+    fn rejections() {
+        assert_eq!(parse("THREADS_PER_QUEUE"), Err(Error::ModuleArgumentsOdd));
+        let cases = [
+            ("FOO", "1"),
+            ("THREADS_PER_QUEUE", "0"),
+            ("THREADS_PER_QUEUE", "x"),
+            ("INTRA_OP_PARALLELISM", "0"),
+            ("MODEL_CHUNK_SIZE", "-1"),
+            ("MODEL_EXECUTION_TIMEOUT", "999"),
+            ("BACKEND_MEMORY_LIMIT", "1.5"),
+        ];
+        for (k, v) in cases {
+            let err = Error::ModuleArgument {
+                key: k.into(),
+                value: v.into(),
+            };
+            assert_eq!(parse(&format!("{k} {v}")), Err(err.clone()));
+            assert_eq!(
+                err.to_string(),
+                format!("ERR error processing argument: {k} {v}")
+            );
+        }
+    }
+}

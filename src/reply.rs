@@ -1,0 +1,73 @@
+//! Replies written straight through the module API (no intermediate `RedisValue` trees, so large
+//! tensors are streamed element by element), and the one conversion of `Error` to an error reply.
+
+use std::ffi::CString;
+
+use redis_module::{raw, Context, RedisValue};
+use redisai_core::{Error, Tensor, Value};
+use redisai_engine::tensor_cmd::{DataFormat, GetFormat};
+
+/// Sends `error` as its exact text (`-` + Display), one-lined as RedisAI does.
+pub fn error(ctx: &Context, error: &Error) {
+    error_text(ctx, &error.to_string());
+}
+
+/// Sends an error line with newlines replaced by spaces and NULs dropped.
+pub fn error_text(ctx: &Context, text: &str) {
+    let line: String = text
+        .chars()
+        .filter(|&c| c != '\0')
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect();
+    let line = CString::new(line).expect("NULs were removed");
+    raw::reply_with_error(ctx.ctx, line.as_ptr());
+}
+
+/// Sends the simple string `OK`.
+pub fn ok(ctx: &Context) {
+    ctx.reply(Ok(RedisValue::SimpleStringStatic("OK")));
+}
+
+fn bulk(ctx: &Context, bytes: &[u8]) {
+    raw::reply_with_string_buffer(ctx.ctx, bytes.as_ptr().cast(), bytes.len());
+}
+
+/// Sends a tensor in the AI.TENSORGET shape selected by `format`.
+pub fn tensor(ctx: &Context, tensor: &Tensor, format: GetFormat) {
+    if format.meta {
+        let fields = if format.data.is_some() { 6 } else { 4 };
+        raw::reply_with_array(ctx.ctx, fields);
+        bulk(ctx, b"dtype");
+        bulk(ctx, tensor.dtype().name().as_bytes());
+        bulk(ctx, b"shape");
+        raw::reply_with_array(ctx.ctx, tensor.shape().len() as _);
+        for &dim in tensor.shape() {
+            raw::reply_with_long_long(ctx.ctx, dim);
+        }
+        match format.data {
+            Some(DataFormat::Blob) => bulk(ctx, b"blob"),
+            Some(DataFormat::Values) => bulk(ctx, b"values"),
+            None => {}
+        }
+    }
+    match format.data {
+        Some(DataFormat::Blob) => bulk(ctx, tensor.data()),
+        Some(DataFormat::Values) => values(ctx, tensor),
+        None => {}
+    }
+}
+
+fn values(ctx: &Context, tensor: &Tensor) {
+    raw::reply_with_array(ctx.ctx, tensor.len() as _);
+    for value in tensor.values() {
+        match value {
+            Value::Int(n) => {
+                raw::reply_with_long_long(ctx.ctx, n);
+            }
+            Value::Float(f) => {
+                raw::reply_with_double(ctx.ctx, f);
+            }
+            Value::Str(s) => bulk(ctx, s),
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Test harness: a real `redis-server` with the built module, in a temp dir, on a unix socket,
+//! killed on drop; and a raw RESP2 client that keeps replies exactly as they travel.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use redis_protocol::resp2::decode::decode;
+use redis_protocol::resp2::encode::encode_borrowed;
+use redis_protocol::resp2::types::{BorrowedFrame, OwnedFrame as Frame, Resp2Frame};
+pub use redis_protocol::resp2::types::OwnedFrame;
+
+/// Path of the module under test: `$REDISAI_MODULE`, else `dist/redisai.so` (`make build`).
+pub fn module_path() -> PathBuf {
+    let path = std::env::var_os("REDISAI_MODULE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/redisai.so"));
+    assert!(path.exists(), "{} is missing: run `make build` (or `make test`) first", path.display());
+    path
+}
+
+/// Directory of the golden data captured from the original RedisAI.
+pub fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// A running redis-server with the module loaded.
+pub struct Server {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    module_args: Vec<String>,
+    extra: Vec<String>,
+}
+
+impl Server {
+    /// Starts a server with the module and no module arguments.
+    pub fn start() -> Server {
+        Server::with(&[], &[])
+    }
+
+    /// Starts a server with module arguments and extra server arguments (`--name value`).
+    pub fn with(module_args: &[&str], extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = Server {
+            child: None,
+            dir,
+            module_args: module_args.iter().map(|s| s.to_string()).collect(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        server.spawn().unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"));
+        server
+    }
+
+    /// Tries to start a server; returns the server log on failure (e.g. a refused module load).
+    pub fn try_with(module_args: &[&str]) -> Result<Server, String> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server =
+            Server { child: None, dir, module_args: module_args.iter().map(|s| s.to_string()).collect(), extra: vec![] };
+        server.spawn().map(|()| server)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default()
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let _ = std::fs::remove_file(self.socket());
+        let mut cmd = Command::new("redis-server");
+        cmd.arg("--port").arg("0");
+        cmd.arg("--unixsocket").arg(self.socket());
+        cmd.arg("--dir").arg(self.dir.path());
+        cmd.args(["--logfile", "redis.log", "--save", "", "--enable-debug-command", "yes"]);
+        cmd.arg("--loadmodule").arg(module_path()).args(&self.module_args);
+        cmd.args(&self.extra);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = cmd.spawn().map_err(|e| format!("cannot run redis-server: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                return Err(self.log());
+            }
+            if let Ok(mut c) = Client::try_connect(&self.socket()) {
+                if c.call(&["PING"]) == Frame::SimpleString(b"PONG".to_vec()) {
+                    break;
+                }
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err(format!("start-up deadline passed\n{}", self.log()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// A new connection.
+    pub fn client(&self) -> Client {
+        Client::try_connect(&self.socket()).expect("connect")
+    }
+
+    /// True while the process runs and answers PING.
+    pub fn alive(&mut self) -> bool {
+        let running = self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)));
+        running && Client::try_connect(&self.socket()).is_ok_and(|mut c| c.call(&["PING"]) == ok_frame("PONG"))
+    }
+
+    /// Stops the server (SHUTDOWN with `mode`, e.g. SAVE or NOSAVE) and starts it again on the same
+    /// directory, so it reloads its RDB or AOF.
+    pub fn restart(&mut self, mode: &str, extra: &[&str]) {
+        self.stop(mode);
+        self.extra = extra.iter().map(|s| s.to_string()).collect();
+        self.spawn().unwrap_or_else(|log| panic!("redis-server did not restart:\n{log}"));
+    }
+
+    /// Shuts the server down and waits for the process to exit.
+    pub fn stop(&mut self, mode: &str) {
+        if let Some(mut child) = self.child.take() {
+            if let Ok(mut c) = Client::try_connect(&self.socket()) {
+                c.send(&[b"SHUTDOWN".as_slice(), mode.as_bytes()]);
+            }
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn ok_frame(s: &str) -> Frame {
+    Frame::SimpleString(s.as_bytes().to_vec())
+}
+
+/// A blocking RESP2 connection.
+pub struct Client {
+    stream: UnixStream,
+    buffer: Vec<u8>,
+}
+
+impl Client {
+    pub fn try_connect(socket: &Path) -> std::io::Result<Client> {
+        let stream = UnixStream::connect(socket)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(Client { stream, buffer: Vec::new() })
+    }
+
+    /// Sends one command without reading the reply.
+    pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
+        let items: Vec<BorrowedFrame> = args.iter().map(|a| BorrowedFrame::BulkString(a.as_ref())).collect();
+        let frame = BorrowedFrame::Array(&items);
+        let mut out = vec![0; frame.encode_len(false)];
+        encode_borrowed(&mut out, &frame, false).expect("encode");
+        let _ = self.stream.write_all(&out);
+    }
+
+    /// Reads one reply.
+    pub fn read(&mut self) -> Frame {
+        loop {
+            if let Some((frame, used)) = decode(&self.buffer).expect("valid RESP2") {
+                self.buffer.drain(..used);
+                return frame;
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("read reply");
+            assert!(n > 0, "connection closed by the server");
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Sends a command and reads its reply.
+    pub fn call<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Frame {
+        self.send(args);
+        self.read()
+    }
+
+    /// `call` for a space-separated command line.
+    pub fn cmd(&mut self, line: &str) -> Frame {
+        let args: Vec<&str> = line.split(' ').filter(|s| !s.is_empty()).collect();
+        self.call(&args)
+    }
+}
+
+/// Renders a reply in the notation of the golden transcripts (Python bytes reprs and all).
+pub fn render(frame: &Frame) -> String {
+    match frame {
+        Frame::SimpleString(s) => format!("+{}", String::from_utf8_lossy(s)),
+        Frame::Error(e) => format!("-{e}"),
+        Frame::Integer(n) => format!(":{n}"),
+        Frame::Null => "$nil".to_string(),
+        Frame::BulkString(b) => format!("${}", py_bytes_repr(b)),
+        Frame::Array(items) => format!("*[{}]", items.iter().map(render).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Python's `repr(bytes)`.
+pub fn py_bytes_repr(b: &[u8]) -> String {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let mut out = format!("b{quote}");
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            c if c == quote as u8 => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            0x20..=0x7e => out.push(c as char),
+            _ => out.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Parses a Python bytes literal (`b'..'` or `b".."`) as printed by `repr`.
+pub fn parse_py_bytes(lit: &str) -> Vec<u8> {
+    let body = &lit[2..lit.len() - 1];
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let c = bytes[i + 1];
+            i += 2;
+            match c {
+                b'x' => {
+                    out.push(u8::from_str_radix(&body[i..i + 2], 16).expect("hex escape"));
+                    i += 2;
+                }
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                b'r' => out.push(b'\r'),
+                other => out.push(other),
+            }
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Convenience: the bulk string bytes of a frame.
+pub fn bulk(frame: &Frame) -> Vec<u8> {
+    match frame {
+        Frame::BulkString(b) => b.clone(),
+        other => panic!("expected a bulk string, got {other:?}"),
+    }
+}
+
+/// Hex decoding for golden payloads.
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+pub fn is_error(frame: &Frame) -> bool {
+    matches!(frame, Frame::Error(_))
+}
+
