@@ -1,6 +1,6 @@
 //! Test harness: a real `redis-server` with the built module, in a temp dir, on a unix socket,
 //! killed on drop; and a raw RESP2 client that keeps replies exactly as they travel.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -10,15 +10,19 @@ use std::time::{Duration, Instant};
 
 use redis_protocol::resp2::decode::decode;
 use redis_protocol::resp2::encode::encode_borrowed;
-use redis_protocol::resp2::types::{BorrowedFrame, OwnedFrame as Frame, Resp2Frame};
-pub use redis_protocol::resp2::types::OwnedFrame;
+use redis_protocol::resp2::types::BorrowedFrame;
+pub use redis_protocol::resp2::types::OwnedFrame as Frame;
 
 /// Path of the module under test: `$REDISAI_MODULE`, else `dist/redisai.so` (`make build`).
 pub fn module_path() -> PathBuf {
     let path = std::env::var_os("REDISAI_MODULE")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/redisai.so"));
-    assert!(path.exists(), "{} is missing: run `make build` (or `make test`) first", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `make build` (or `make test`) first",
+        path.display()
+    );
     path
 }
 
@@ -50,15 +54,21 @@ impl Server {
             module_args: module_args.iter().map(|s| s.to_string()).collect(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
         };
-        server.spawn().unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"));
+        server
+            .spawn()
+            .unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"));
         server
     }
 
     /// Tries to start a server; returns the server log on failure (e.g. a refused module load).
     pub fn try_with(module_args: &[&str]) -> Result<Server, String> {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut server =
-            Server { child: None, dir, module_args: module_args.iter().map(|s| s.to_string()).collect(), extra: vec![] };
+        let mut server = Server {
+            child: None,
+            dir,
+            module_args: module_args.iter().map(|s| s.to_string()).collect(),
+            extra: vec![],
+        };
         server.spawn().map(|()| server)
     }
 
@@ -80,11 +90,22 @@ impl Server {
         cmd.arg("--port").arg("0");
         cmd.arg("--unixsocket").arg(self.socket());
         cmd.arg("--dir").arg(self.dir.path());
-        cmd.args(["--logfile", "redis.log", "--save", "", "--enable-debug-command", "yes"]);
-        cmd.arg("--loadmodule").arg(module_path()).args(&self.module_args);
+        cmd.args([
+            "--logfile",
+            "redis.log",
+            "--save",
+            "",
+            "--enable-debug-command",
+            "yes",
+        ]);
+        cmd.arg("--loadmodule")
+            .arg(module_path())
+            .args(&self.module_args);
         cmd.args(&self.extra);
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
-        let mut child = cmd.spawn().map_err(|e| format!("cannot run redis-server: {e}"))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run redis-server: {e}"))?;
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(Some(_)) = child.try_wait() {
@@ -112,8 +133,13 @@ impl Server {
 
     /// True while the process runs and answers PING.
     pub fn alive(&mut self) -> bool {
-        let running = self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)));
-        running && Client::try_connect(&self.socket()).is_ok_and(|mut c| c.call(&["PING"]) == ok_frame("PONG"))
+        let running = self
+            .child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)));
+        running
+            && Client::try_connect(&self.socket())
+                .is_ok_and(|mut c| c.call(&["PING"]) == ok_frame("PONG"))
     }
 
     /// Stops the server (SHUTDOWN with `mode`, e.g. SAVE or NOSAVE) and starts it again on the same
@@ -121,7 +147,8 @@ impl Server {
     pub fn restart(&mut self, mode: &str, extra: &[&str]) {
         self.stop(mode);
         self.extra = extra.iter().map(|s| s.to_string()).collect();
-        self.spawn().unwrap_or_else(|log| panic!("redis-server did not restart:\n{log}"));
+        self.spawn()
+            .unwrap_or_else(|log| panic!("redis-server did not restart:\n{log}"));
     }
 
     /// Shuts the server down and waits for the process to exit.
@@ -163,12 +190,18 @@ impl Client {
     pub fn try_connect(socket: &Path) -> std::io::Result<Client> {
         let stream = UnixStream::connect(socket)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        Ok(Client { stream, buffer: Vec::new() })
+        Ok(Client {
+            stream,
+            buffer: Vec::new(),
+        })
     }
 
     /// Sends one command without reading the reply.
     pub fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) {
-        let items: Vec<BorrowedFrame> = args.iter().map(|a| BorrowedFrame::BulkString(a.as_ref())).collect();
+        let items: Vec<BorrowedFrame> = args
+            .iter()
+            .map(|a| BorrowedFrame::BulkString(a.as_ref()))
+            .collect();
         let frame = BorrowedFrame::Array(&items);
         let mut out = vec![0; frame.encode_len(false)];
         encode_borrowed(&mut out, &frame, false).expect("encode");
@@ -210,13 +243,20 @@ pub fn render(frame: &Frame) -> String {
         Frame::Integer(n) => format!(":{n}"),
         Frame::Null => "$nil".to_string(),
         Frame::BulkString(b) => format!("${}", py_bytes_repr(b)),
-        Frame::Array(items) => format!("*[{}]", items.iter().map(render).collect::<Vec<_>>().join(", ")),
+        Frame::Array(items) => format!(
+            "*[{}]",
+            items.iter().map(render).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
 /// Python's `repr(bytes)`.
 pub fn py_bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { '"' } else { '\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = format!("b{quote}");
     for &c in b {
         match c {
@@ -274,10 +314,12 @@ pub fn bulk(frame: &Frame) -> Vec<u8> {
 
 /// Hex decoding for golden payloads.
 pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 pub fn is_error(frame: &Frame) -> bool {
     matches!(frame, Frame::Error(_))
 }
-
