@@ -4,14 +4,21 @@
 # Idempotent: does nothing when everything is there.
 set -euo pipefail
 
-need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
-ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo is missing: install a Rust toolchain (https://rustup.rs) first" >&2
     exit 1
 fi
+for component in rustfmt clippy; do
+    if command -v rustup >/dev/null 2>&1 && ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+        rustup component add "$component"
+    fi
+done
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+need=()
+for pkg in redis-server redis-tools libclang-dev; do
+    installed "$pkg" || need+=("$pkg")
+done
 
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""

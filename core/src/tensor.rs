@@ -428,4 +428,56 @@ mod tests {
         assert_eq!(zeroed_byte_size(DType::Double, &[i64::MAX, 2]), None);
         assert_eq!(element_count(&[]), Some(1));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn round_trip(dtype: DType, texts: &[String]) -> Vec<Value<'static>> {
+            let refs: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+            let t = Tensor::from_values(dtype, vec![refs.len() as i64], &refs).unwrap();
+            t.values()
+                .map(|v| match v {
+                    Value::Int(n) => Value::Int(n),
+                    Value::Float(f) => Value::Float(f),
+                    Value::Str(_) => unreachable!(),
+                })
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn in_range_integers_round_trip(v in proptest::collection::vec(0i64..=i64::MAX, 1..16)) {
+                let texts: Vec<String> = v.iter().map(i64::to_string).collect();
+                prop_assert_eq!(round_trip(DType::Int64, &texts), v.iter().map(|&n| Value::Int(n)).collect::<Vec<_>>());
+                let small: Vec<String> = v.iter().map(|n| (n % 256).to_string()).collect();
+                let expected: Vec<Value> = v.iter().map(|n| Value::Int(n % 256)).collect();
+                prop_assert_eq!(round_trip(DType::Uint8, &small), expected);
+            }
+
+            #[test]
+            fn doubles_round_trip(v in proptest::collection::vec(any::<f64>().prop_filter("finite", |f| f.is_finite()), 1..16)) {
+                let texts: Vec<String> = v.iter().map(|f| format!("{f:e}")).collect();
+                let expected: Vec<Value> = v.iter().map(|&f| Value::Float(f)).collect();
+                prop_assert_eq!(round_trip(DType::Double, &texts), expected);
+            }
+
+            #[test]
+            fn out_of_range_integers_are_rejected(n in any::<i64>(), dtype in proptest::sample::select(vec![DType::Int8, DType::Int16, DType::Int32, DType::Uint8, DType::Uint16, DType::Bool])) {
+                let max: i64 = match dtype { DType::Int8 => 127, DType::Int16 => 32767, DType::Int32 => i32::MAX.into(), DType::Uint8 => 255, DType::Uint16 => 65535, _ => 1 };
+                let text = n.to_string();
+                let got = Tensor::from_values(dtype, vec![1], &[text.as_bytes()]);
+                prop_assert_eq!(got.is_ok(), (0..=max).contains(&n));
+            }
+
+            #[test]
+            fn string_blobs_split_on_nul(parts in proptest::collection::vec(proptest::collection::vec(1u8..=255, 0..8), 1..8)) {
+                let mut blob = Vec::new();
+                for p in &parts { blob.extend_from_slice(p); blob.push(0); }
+                let t = Tensor::from_blob(DType::String, vec![parts.len() as i64], &blob).unwrap();
+                let got: Vec<Vec<u8>> = t.values().map(|v| match v { Value::Str(s) => s.to_vec(), _ => unreachable!() }).collect();
+                prop_assert_eq!(got, parts);
+            }
+        }
+    }
 }
