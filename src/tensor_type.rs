@@ -120,13 +120,17 @@ unsafe extern "C" fn aof_rewrite(
 
 unsafe extern "C" fn free(value: *mut c_void) {
     // SAFETY: `value` was produced by `boxed` and Redis frees it exactly once.
-    drop(unsafe { Box::from_raw(value.cast::<TensorValue>()) });
+    let value = unsafe { Box::from_raw(value.cast::<TensorValue>()) };
+    contained("AI_TENSOR free", || drop(value));
 }
 
 unsafe extern "C" fn mem_usage(value: *const c_void) -> usize {
     // SAFETY: `value` is one of ours.
     let tensor = unsafe { tensor_of(value) };
-    std::mem::size_of::<TensorValue>() + tensor.memory_usage()
+    contained("AI_TENSOR mem_usage", || {
+        std::mem::size_of::<TensorValue>() + tensor.memory_usage()
+    })
+    .unwrap_or(0)
 }
 
 /// COPY shares the immutable tensor instead of duplicating its data.
@@ -137,5 +141,5 @@ unsafe extern "C" fn copy(
 ) -> *mut c_void {
     // SAFETY: `value` is one of ours.
     let tensor = unsafe { tensor_of(value) };
-    boxed(Arc::clone(tensor))
+    contained("AI_TENSOR copy", || boxed(Arc::clone(tensor))).unwrap_or(ptr::null_mut())
 }
