@@ -212,3 +212,23 @@ fn large_blob_round_trips() {
     };
     assert_eq!(values.len(), 512 * 512);
 }
+
+#[test]
+fn string_tensors_cost_their_bytes_only() {
+    let server = Server::start();
+    let mut c = server.client();
+    // One million empty strings: the data is one NUL each; no per-element offsets are kept.
+    let blob = vec![0u8; 1 << 20];
+    let args: [&[u8]; 6] = [b"AI.TENSORSET", b"s", b"STRING", b"1048576", b"BLOB", &blob];
+    assert_eq!(render(&c.call(&args)), "+OK");
+    let common::Frame::Integer(usage) = c.cmd("MEMORY USAGE s") else {
+        panic!("MEMORY USAGE")
+    };
+    assert!(usage < 2 << 20, "{usage} bytes for a 1 MiB STRING tensor");
+    assert_eq!(render(&c.cmd("DEBUG RELOAD")), "+OK");
+    assert_eq!(bulk(&c.cmd("AI.TENSORGET s BLOB")), blob);
+    let common::Frame::Array(values) = c.cmd("AI.TENSORGET s VALUES") else {
+        panic!("VALUES")
+    };
+    assert_eq!(values.len(), 1 << 20);
+}

@@ -5,7 +5,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::tensor::{element_count, Tensor};
+use crate::tensor::Tensor;
 
 /// Current encoding version of every RedisAI data type.
 pub const ENCODING_VERSION: i32 = 4;
@@ -36,7 +36,7 @@ pub fn save_tensor(sink: &mut impl Sink, tensor: &Tensor) {
         sink.save_signed(dim);
     }
     sink.save_buffer(tensor.data());
-    for &offset in tensor.string_offsets() {
+    for offset in tensor.string_offsets() {
         sink.save_unsigned(offset);
     }
 }
@@ -69,18 +69,14 @@ fn load_tensor_v4(source: &mut impl Source) -> Result<Tensor> {
         shape.push(dim);
     }
     let data = source.load_buffer()?;
-    let offsets = if dtype == DType::String {
-        let len = element_count(&shape).filter(|&n| n <= data.len() as u64);
-        let len = len.ok_or_else(|| Error::rdb("tensor", "string count exceeds data"))?;
-        let mut offsets = Vec::with_capacity(len as usize);
-        for _ in 0..len {
-            offsets.push(source.load_unsigned()?);
+    let tensor = Tensor::from_parts(dtype, shape, data)?;
+    // STRING offsets follow; they are derived from the data, so they are only checked.
+    for expected in tensor.string_offsets() {
+        if source.load_unsigned()? != expected {
+            return Err(Error::rdb("tensor", "string offsets do not match data"));
         }
-        Some(offsets)
-    } else {
-        None
-    };
-    Tensor::from_parts(dtype, shape, data, offsets)
+    }
+    Ok(tensor)
 }
 
 /// Encoding versions 0 to 3 stored the whole DLTensor: device, dtype, lanes, shape, strides and
@@ -110,7 +106,7 @@ fn load_tensor_v0(source: &mut impl Source) -> Result<Tensor> {
     }
     let _byte_offset = source.load_unsigned()?;
     let data = source.load_buffer()?;
-    Tensor::from_parts(dtype, shape, data, None)
+    Tensor::from_parts(dtype, shape, data)
 }
 
 /// An in-memory `Source`/`Sink` recording the primitive calls, used by tests and tools.

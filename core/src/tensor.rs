@@ -18,14 +18,15 @@ pub enum Value<'a> {
     Str(&'a [u8]),
 }
 
-/// A dense tensor. STRING tensors keep every element NUL-terminated in `data` and the start
-/// offset of each element in `offsets`, exactly as RedisAI persists them.
+/// A dense tensor. STRING tensors keep every element NUL-terminated in `data`, exactly as
+/// RedisAI persists them; element offsets are derived on the fly, never stored (they would cost
+/// eight bytes per element).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     dtype: DType,
     shape: Vec<i64>,
     data: Vec<u8>,
-    offsets: Vec<u64>,
+    len: usize,
 }
 
 /// Number of elements of a shape (1 for a 0-d tensor); `None` on a negative dim or overflow.
@@ -45,18 +46,14 @@ impl Tensor {
     /// A tensor whose elements are all zero (STRING: all empty strings).
     /// The caller bounds the size first (see [`zeroed_byte_size`]).
     pub fn zeroed(dtype: DType, shape: Vec<i64>) -> Result<Tensor> {
+        let len = element_count(&shape).ok_or(Error::InvalidShape)?;
         let bytes = zeroed_byte_size(dtype, &shape).ok_or(Error::InvalidShape)?;
         let bytes = usize::try_from(bytes).map_err(|_| Error::InvalidShape)?;
-        let offsets = if dtype == DType::String {
-            (0..bytes as u64).collect()
-        } else {
-            Vec::new()
-        };
         Ok(Tensor {
             dtype,
             shape,
             data: vec![0; bytes],
-            offsets,
+            len: len as usize,
         })
     }
 
@@ -64,25 +61,19 @@ impl Tensor {
     pub fn from_blob(dtype: DType, shape: Vec<i64>, blob: &[u8]) -> Result<Tensor> {
         let len = element_count(&shape).ok_or(Error::DataLength)?;
         if dtype == DType::String {
-            let offsets = string_offsets(blob, len).ok_or(Error::StringBlob)?;
-            return Ok(Tensor {
-                dtype,
-                shape,
-                data: blob.to_vec(),
-                offsets,
-            });
-        }
-        if len.checked_mul(dtype.size() as u64) != Some(blob.len() as u64) {
+            if string_count(blob) != Some(len) {
+                return Err(Error::StringBlob);
+            }
+        } else if len.checked_mul(dtype.size() as u64) != Some(blob.len() as u64) {
             return Err(Error::DataLength);
-        }
-        if dtype == DType::Bool && blob.iter().any(|&b| b > 1) {
+        } else if dtype == DType::Bool && blob.iter().any(|&b| b > 1) {
             return Err(Error::BoolBlob);
         }
         Ok(Tensor {
             dtype,
             shape,
             data: blob.to_vec(),
-            offsets: Vec::new(),
+            len: len as usize,
         })
     }
 
@@ -92,72 +83,38 @@ impl Tensor {
         if element_count(&shape) != Some(values.len() as u64) {
             return Err(Error::ValuesCount);
         }
-        if dtype == DType::String {
-            return Self::strings_from_values(shape, values);
-        }
-        let mut data = Vec::with_capacity(values.len() * dtype.size());
-        for v in values {
-            push_value(&mut data, dtype, v)?;
-        }
+        let data = if dtype == DType::String {
+            strings_from_values(values)?
+        } else {
+            let mut data = Vec::with_capacity(values.len() * dtype.size());
+            for v in values {
+                push_value(&mut data, dtype, v)?;
+            }
+            data
+        };
         Ok(Tensor {
             dtype,
             shape,
             data,
-            offsets: Vec::new(),
-        })
-    }
-
-    fn strings_from_values(shape: Vec<i64>, values: &[&[u8]]) -> Result<Tensor> {
-        let total: usize = values.iter().map(|v| v.len() + 1).sum();
-        let mut data = Vec::with_capacity(total);
-        let mut offsets = Vec::with_capacity(values.len());
-        for v in values {
-            let body = v.strip_suffix(b"\0").unwrap_or(v);
-            if v.is_empty() || body.contains(&0) {
-                return Err(Error::NullInString);
-            }
-            offsets.push(data.len() as u64);
-            data.extend_from_slice(body);
-            data.push(0);
-        }
-        Ok(Tensor {
-            dtype: DType::String,
-            shape,
-            data,
-            offsets,
+            len: values.len(),
         })
     }
 
     /// Rebuilds a tensor from persisted parts (RDB), checking that they are consistent.
-    /// For STRING tensors `offsets` may be `None`, in which case they are derived from the data.
-    pub fn from_parts(
-        dtype: DType,
-        shape: Vec<i64>,
-        data: Vec<u8>,
-        offsets: Option<Vec<u64>>,
-    ) -> Result<Tensor> {
+    pub fn from_parts(dtype: DType, shape: Vec<i64>, data: Vec<u8>) -> Result<Tensor> {
         let len = element_count(&shape).ok_or_else(|| Error::rdb("tensor", "bad shape"))?;
-        if dtype != DType::String {
-            if len.checked_mul(dtype.size() as u64) != Some(data.len() as u64) {
-                return Err(Error::rdb("tensor", "data length does not match shape"));
-            }
-            return Ok(Tensor {
-                dtype,
-                shape,
-                data,
-                offsets: Vec::new(),
-            });
-        }
-        let derived =
-            string_offsets(&data, len).ok_or_else(|| Error::rdb("tensor", "bad string data"))?;
-        if offsets.is_some_and(|o| o != derived) {
-            return Err(Error::rdb("tensor", "string offsets do not match data"));
+        let consistent = match dtype {
+            DType::String => string_count(&data) == Some(len),
+            _ => len.checked_mul(dtype.size() as u64) == Some(data.len() as u64),
+        };
+        if !consistent {
+            return Err(Error::rdb("tensor", "data does not match dtype and shape"));
         }
         Ok(Tensor {
             dtype,
             shape,
             data,
-            offsets: derived,
+            len: len as usize,
         })
     }
 
@@ -173,15 +130,12 @@ impl Tensor {
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        match self.dtype {
-            DType::String => self.offsets.len(),
-            _ => self.data.len() / self.dtype.size(),
-        }
+        self.len
     }
 
     /// True when the tensor has no elements (only backends produce such tensors).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len == 0
     }
 
     /// The raw data buffer (the BLOB reply).
@@ -189,23 +143,60 @@ impl Tensor {
         &self.data
     }
 
-    /// STRING element start offsets (empty for other dtypes).
-    pub fn string_offsets(&self) -> &[u64] {
-        &self.offsets
+    /// STRING element start offsets, as RedisAI persists them (nothing for other dtypes).
+    pub fn string_offsets(&self) -> impl Iterator<Item = u64> + '_ {
+        let is_string = self.dtype == DType::String;
+        let strings = match self.data.split_last() {
+            Some((_, body)) if is_string => body,
+            _ => &[][..],
+        };
+        let starts = strings
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == 0)
+            .map(|(i, _)| i as u64 + 1);
+        let first = usize::from(is_string && self.len > 0);
+        std::iter::once(0).take(first).chain(starts)
     }
 
     /// Approximate heap footprint, for MEMORY USAGE.
     pub fn memory_usage(&self) -> usize {
-        std::mem::size_of::<Tensor>()
-            + self.data.capacity()
-            + self.shape.capacity() * 8
-            + self.offsets.capacity() * 8
+        std::mem::size_of::<Tensor>() + self.data.capacity() + self.shape.capacity() * 8
     }
 
-    /// Element `i` (row-major). Panics if `i >= len()`.
-    pub fn value(&self, i: usize) -> Value<'_> {
-        let d = &self.data;
-        match self.dtype {
+    /// Element `i` (row-major); `None` past the end. STRING elements are found by scanning.
+    pub fn value(&self, i: usize) -> Option<Value<'_>> {
+        self.values().nth(i)
+    }
+
+    /// Iterates over all elements.
+    pub fn values(&self) -> Values<'_> {
+        Values {
+            tensor: self,
+            index: 0,
+            rest: &self.data,
+        }
+    }
+}
+
+/// Iterator over the elements of a tensor.
+pub struct Values<'a> {
+    tensor: &'a Tensor,
+    index: usize,
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = Value<'a>;
+
+    fn next(&mut self) -> Option<Value<'a>> {
+        if self.index >= self.tensor.len {
+            return None;
+        }
+        let i = self.index;
+        self.index += 1;
+        let d = &self.tensor.data;
+        Some(match self.tensor.dtype {
             DType::Float => Value::Float(f32::from_le_bytes(array(d, i)).into()),
             DType::Double => Value::Float(f64::from_le_bytes(array(d, i))),
             DType::Int8 => Value::Int(i8::from_le_bytes(array(d, i)).into()),
@@ -215,18 +206,21 @@ impl Tensor {
             DType::Uint8 | DType::Bool => Value::Int(d[i].into()),
             DType::Uint16 => Value::Int(u16::from_le_bytes(array(d, i)).into()),
             DType::String => {
-                let start = self.offsets[i] as usize;
-                let end = self.offsets.get(i + 1).map_or(d.len(), |&o| o as usize);
-                Value::Str(&d[start..end - 1])
+                let end = self.rest.iter().position(|&b| b == 0)?;
+                let (element, rest) = self.rest.split_at(end);
+                self.rest = &rest[1..];
+                Value::Str(element)
             }
-        }
+        })
     }
 
-    /// Iterates over all elements.
-    pub fn values(&self) -> impl ExactSizeIterator<Item = Value<'_>> + '_ {
-        (0..self.len()).map(move |i| self.value(i))
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.tensor.len - self.index.min(self.tensor.len);
+        (left, Some(left))
     }
 }
+
+impl ExactSizeIterator for Values<'_> {}
 
 fn array<const N: usize>(data: &[u8], i: usize) -> [u8; N] {
     data[i * N..(i + 1) * N]
@@ -234,18 +228,27 @@ fn array<const N: usize>(data: &[u8], i: usize) -> [u8; N] {
         .expect("slice of N bytes")
 }
 
-/// Start offsets of `len` NUL-terminated strings filling `blob` exactly, or `None`.
-fn string_offsets(blob: &[u8], len: u64) -> Option<Vec<u64>> {
-    if blob.last() != Some(&0) && !(blob.is_empty() && len == 0) {
-        return None;
+/// Number of NUL-terminated strings filling `blob` exactly (it must end with a NUL), or `None`.
+fn string_count(blob: &[u8]) -> Option<u64> {
+    match blob.last() {
+        None => Some(0),
+        Some(0) => Some(blob.iter().filter(|&&b| b == 0).count() as u64),
+        Some(_) => None,
     }
-    let mut offsets = Vec::with_capacity(usize::try_from(len).ok()?.min(blob.len()));
-    let mut start = 0u64;
-    for (i, _) in blob.iter().enumerate().filter(|(_, &b)| b == 0) {
-        offsets.push(start);
-        start = i as u64 + 1;
+}
+
+fn strings_from_values(values: &[&[u8]]) -> Result<Vec<u8>> {
+    let total: usize = values.iter().map(|v| v.len() + 1).sum();
+    let mut data = Vec::with_capacity(total);
+    for v in values {
+        let body = v.strip_suffix(b"\0").unwrap_or(v);
+        if v.is_empty() || body.contains(&0) {
+            return Err(Error::NullInString);
+        }
+        data.extend_from_slice(body);
+        data.push(0);
     }
-    (offsets.len() as u64 == len).then_some(offsets)
+    Ok(data)
 }
 
 fn push_value(data: &mut Vec<u8>, dtype: DType, v: &[u8]) -> Result<()> {
@@ -407,7 +410,9 @@ mod tests {
         let s = Tensor::from_blob(DType::String, vec![2, 2], b"a\0bc\0\0def\0").unwrap();
         let got: Vec<_> = s.values().collect();
         assert_eq!(got, [&b"a"[..], b"bc", b"", b"def"].map(Value::Str));
-        assert_eq!(s.string_offsets(), &[0, 2, 5, 6]);
+        assert_eq!(s.string_offsets().collect::<Vec<_>>(), [0, 2, 5, 6]);
+        assert_eq!(s.value(3), Some(Value::Str(b"def")));
+        assert_eq!(s.value(4), None);
         let f = from_values(DType::Float, &[2], &["0.1", "16777217"]).unwrap();
         assert_eq!(
             f.values().collect::<Vec<_>>(),
