@@ -47,8 +47,10 @@ impl Tensor {
     /// The caller bounds the size first (see [`zeroed_byte_size`]).
     pub fn zeroed(dtype: DType, shape: Vec<i64>) -> Result<Tensor> {
         let len = element_count(&shape).ok_or(Error::InvalidShape)?;
-        let bytes = zeroed_byte_size(dtype, &shape).ok_or(Error::InvalidShape)?;
-        let bytes = usize::try_from(bytes).map_err(|_| Error::InvalidShape)?;
+        let bytes = len.checked_mul(dtype.size() as u64);
+        let bytes = bytes
+            .and_then(|b| usize::try_from(b).ok())
+            .ok_or(Error::InvalidShape)?;
         Ok(Tensor {
             dtype,
             shape,
@@ -60,13 +62,13 @@ impl Tensor {
     /// A tensor from raw bytes, validated as AI.TENSORSET ... BLOB does.
     pub fn from_blob(dtype: DType, shape: Vec<i64>, blob: &[u8]) -> Result<Tensor> {
         let len = element_count(&shape).ok_or(Error::DataLength)?;
-        if dtype == DType::String {
-            if string_count(blob) != Some(len) {
-                return Err(Error::StringBlob);
-            }
-        } else if len.checked_mul(dtype.size() as u64) != Some(blob.len() as u64) {
-            return Err(Error::DataLength);
-        } else if dtype == DType::Bool && blob.iter().any(|&b| b > 1) {
+        if !data_fits(dtype, len, blob) {
+            return Err(match dtype {
+                DType::String => Error::StringBlob,
+                _ => Error::DataLength,
+            });
+        }
+        if dtype == DType::Bool && blob.iter().any(|&b| b > 1) {
             return Err(Error::BoolBlob);
         }
         Ok(Tensor {
@@ -103,11 +105,7 @@ impl Tensor {
     /// Rebuilds a tensor from persisted parts (RDB), checking that they are consistent.
     pub fn from_parts(dtype: DType, shape: Vec<i64>, data: Vec<u8>) -> Result<Tensor> {
         let len = element_count(&shape).ok_or_else(|| Error::rdb("tensor", "bad shape"))?;
-        let consistent = match dtype {
-            DType::String => string_count(&data) == Some(len),
-            _ => len.checked_mul(dtype.size() as u64) == Some(data.len() as u64),
-        };
-        if !consistent {
+        if !data_fits(dtype, len, &data) {
             return Err(Error::rdb("tensor", "data does not match dtype and shape"));
         }
         Ok(Tensor {
@@ -226,6 +224,15 @@ fn array<const N: usize>(data: &[u8], i: usize) -> [u8; N] {
     data[i * N..(i + 1) * N]
         .try_into()
         .expect("slice of N bytes")
+}
+
+/// True when `data` holds exactly `len` elements of `dtype`: `len` NUL-terminated strings for
+/// STRING, `len * size` bytes otherwise.
+fn data_fits(dtype: DType, len: u64, data: &[u8]) -> bool {
+    match dtype {
+        DType::String => string_count(data) == Some(len),
+        _ => len.checked_mul(dtype.size() as u64) == Some(data.len() as u64),
+    }
 }
 
 /// Number of NUL-terminated strings filling `blob` exactly (it must end with a NUL), or `None`.

@@ -47,27 +47,22 @@ impl Server {
 
     /// Starts a server with module arguments and extra server arguments (`--name value`).
     pub fn with(module_args: &[&str], extra: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut server = Server {
-            child: None,
-            dir,
-            module_args: module_args.iter().map(|s| s.to_string()).collect(),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        server
-            .spawn()
-            .unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"));
-        server
+        Server::launch(module_args, extra)
+            .unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"))
     }
 
     /// Tries to start a server; returns the server log on failure (e.g. a refused module load).
     pub fn try_with(module_args: &[&str]) -> Result<Server, String> {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Server::launch(module_args, &[])
+    }
+
+    fn launch(module_args: &[&str], extra: &[&str]) -> Result<Server, String> {
+        let owned = |args: &[&str]| args.iter().map(|s| s.to_string()).collect();
         let mut server = Server {
             child: None,
-            dir,
-            module_args: module_args.iter().map(|s| s.to_string()).collect(),
-            extra: vec![],
+            dir: tempfile::tempdir().expect("temp dir"),
+            module_args: owned(module_args),
+            extra: owned(extra),
         };
         server.spawn().map(|()| server)
     }
