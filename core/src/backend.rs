@@ -35,6 +35,11 @@ impl Backend {
         self as u64
     }
 
+    /// The backend of an RDB code; `None` for an unknown code.
+    pub fn from_code(code: u64) -> Option<Backend> {
+        Backend::ALL.into_iter().find(|b| b.code() == code)
+    }
+
     /// Default plugin path relative to BACKENDSPATH.
     pub fn default_library(self) -> &'static str {
         match self {
@@ -54,8 +59,10 @@ mod tests {
     fn names_and_codes() {
         for (i, b) in Backend::ALL.into_iter().enumerate() {
             assert_eq!(b.code(), i as u64);
+            assert_eq!(Backend::from_code(i as u64), Some(b));
             assert_eq!(Backend::parse(b.name().to_lowercase().as_bytes()), Some(b));
         }
         assert_eq!(Backend::parse(b"PYTORCH"), None);
+        assert_eq!(Backend::from_code(4), None);
     }
 }

@@ -1,6 +1,8 @@
 //! The one error enum of the project. `Display` is the exact error line sent to the client
 //! (without the leading `-`), so replies can be compared byte for byte with RedisAI.
 
+use crate::backend::Backend;
+
 /// Result alias used across the core and engine crates.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -43,6 +45,133 @@ pub enum Error {
     UnsupportedFormat,
     #[error("ERR both BLOB and VALUES specified")]
     BlobAndValues,
+
+    // ---- Models: AI.MODELSTORE / AI.MODELSET (SPEC §3.3, §3.4) ----
+    /// Unknown backend name (also AI.CONFIG LOADBACKEND).
+    #[error("ERR unsupported backend")]
+    UnsupportedBackend,
+    #[error("ERR Invalid DEVICE")]
+    InvalidDevice,
+    #[error("ERR Invalid argument for BATCHSIZE")]
+    InvalidBatchSize,
+    #[error("ERR Invalid argument for MINBATCHSIZE")]
+    InvalidMinBatchSize,
+    #[error("ERR MINBATCHSIZE specified without BATCHSIZE")]
+    MinBatchSizeWithoutBatchSize,
+    #[error("ERR Invalid argument for MINBATCHTIMEOUT")]
+    InvalidMinBatchTimeout,
+    #[error("ERR MINBATCHTIMEOUT specified without MINBATCHSIZE")]
+    MinBatchTimeoutWithoutMinBatchSize,
+    /// AI.MODELSET only.
+    #[error("ERR MINBATCHTIMEOUT specified without BATCHSIZE")]
+    MinBatchTimeoutWithoutBatchSize,
+    /// AI.MODELSET only.
+    #[error("ERR Auto-batching not supported by the TFLITE backend")]
+    TfliteAutoBatching,
+    #[error("ERR Insufficient arguments, missing model BLOB")]
+    MissingModelBlob,
+    #[error("ERR INPUTS not specified for TF")]
+    TfInputsNotSpecified,
+    #[error("ERR OUTPUTS not specified for TF")]
+    TfOutputsNotSpecified,
+    /// Input count of AI.MODELSTORE (TF) or AI.MODELEXECUTE that does not parse.
+    #[error("ERR Invalid argument for input_count")]
+    InvalidInputCount,
+    /// Output count of AI.MODELSTORE (TF) or AI.MODELEXECUTE that does not parse.
+    #[error("ERR Invalid argument for output_count")]
+    InvalidOutputCount,
+    #[error("ERR number of model inputs does not match the number of given arguments")]
+    ModelInputsArgs,
+    #[error("ERR number of model outputs does not match the number of given arguments")]
+    ModelOutputsArgs,
+    #[error("ERR INPUTS argument should not be specified for this backend")]
+    InputsNotForBackend,
+    #[error("ERR Invalid argument, expected BLOB")]
+    ExpectedBlob,
+    /// AI.MODELSET only.
+    #[error("ERR Insufficient arguments, INPUTS and OUTPUTS not specified")]
+    InputsOutputsNotSpecified,
+    /// AI.MODELSET (TF), AI.MODELEXECUTE and AI.MODELRUN.
+    #[error("ERR INPUTS not specified")]
+    InputsNotSpecified,
+    /// AI.MODELSET (TF), AI.MODELEXECUTE.
+    #[error("ERR OUTPUTS not specified")]
+    OutputsNotSpecified,
+    /// The backend library is not loaded and its default one could not be loaded.
+    #[error("ERR Could not load backend")]
+    CouldNotLoadBackend,
+    /// The run queue of a new device could not be created.
+    #[error("ERR Could not initialize queue on requested device")]
+    QueueInit,
+    /// A GPU device was asked for but the backend found no CUDA; the text depends on the
+    /// backend (see [`gpu_without_cuda_text`]).
+    #[error("{}", gpu_without_cuda_text(*.0))]
+    GpuWithoutCuda(Backend),
+
+    // ---- AI.MODELGET / MODELDEL / MODELEXECUTE / MODELRUN (SPEC §3.5-3.8) ----
+    #[error("ERR model key is empty")]
+    ModelKeyEmpty,
+    /// Blocking commands inside MULTI/EXEC or Lua (SPEC §1.4).
+    #[error("ERR Cannot run RedisAI command within a transaction or a LUA script")]
+    InTransaction,
+    #[error("ERR Input count must be a positive integer")]
+    InputCountNotPositive,
+    #[error("ERR Output count must be a positive integer")]
+    OutputCountNotPositive,
+    /// No `ERR ` prefix, as RedisAI.
+    #[error("Number of keys given as INPUTS here does not match model definition")]
+    InputsMismatch,
+    /// No `ERR ` prefix, as RedisAI.
+    #[error("Number of keys given as OUTPUTS here does not match model definition")]
+    OutputsMismatch,
+    #[error(
+        "ERR number of input keys to AI.MODELEXECUTE command does not match the number of given arguments"
+    )]
+    ExecuteInputKeys,
+    #[error(
+        "ERR number of output keys to AI.MODELEXECUTE command does not match the number of given arguments"
+    )]
+    ExecuteOutputKeys,
+    /// An unexpected token (shown lossily as UTF-8); no `ERR ` prefix, as RedisAI.
+    #[error("Invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("ERR No value provided for TIMEOUT")]
+    TimeoutMissing,
+    #[error("ERR Invalid value for TIMEOUT")]
+    InvalidTimeout,
+    /// Redis Enterprise only: an output key lives in another shard.
+    #[error("ERR CROSSSLOT Keys in request don't hash to the same slot")]
+    CrossSlot,
+    /// A batched run returned outputs whose dim 0 is not the batch total.
+    #[error("ERR Model did not generate the expected batch size")]
+    BatchSizeMismatch,
+    /// Tensors that cannot be concatenated into one batch (an addition: the batching policy
+    /// only groups compatible requests, so clients never see it).
+    #[error("ERR tensors of a batch must have the same type and the same dims after the first")]
+    BatchIncompatible,
+    /// A backend returned fewer outputs than the model declares.
+    #[error("ERR Model did not generate the expected number of outputs")]
+    OutputsMissing,
+
+    // ---- AI.INFO / AI.CONFIG (SPEC §3.18, §3.19) ----
+    #[error("ERR cannot find run info for key")]
+    RunInfoNotFound,
+    #[error("ERR error loading backend")]
+    BackendLoadFailed,
+    #[error("ERR BACKENDSPATH: missing path argument")]
+    BackendsPathMissing,
+    #[error("ERR MODEL_CHUNK_SIZE: invalid chunk size")]
+    InvalidChunkSize,
+    #[error("ERR MODEL_CHUNK_SIZE: missing chunk size")]
+    ChunkSizeMissing,
+    #[error("ERR unsupported subcommand")]
+    UnsupportedSubcommand,
+
+    /// A message produced by a backend (model creation or run), sent as is but on one line:
+    /// every `\n` and `\r` becomes a space (SPEC §1.1).
+    #[error("{}", one_line(.0))]
+    Backend(String),
+
     /// A persisted value could not be decoded (logged, never sent to a client).
     #[error("ERR corrupt or unsupported {what}: {detail}")]
     Rdb { what: &'static str, detail: String },
@@ -62,6 +191,107 @@ impl Error {
         Error::Rdb {
             what,
             detail: detail.into(),
+        }
+    }
+
+    /// `Invalid argument: <token>`, the token shown lossily as UTF-8.
+    pub fn invalid_argument(token: &[u8]) -> Self {
+        Error::InvalidArgument(String::from_utf8_lossy(token).into_owned())
+    }
+
+    /// A backend's own message (kept verbatim; one-lined when displayed).
+    pub fn backend(message: impl Into<String>) -> Self {
+        Error::Backend(message.into())
+    }
+}
+
+/// The text RedisAI replies when a GPU model is stored but the backend finds no CUDA:
+/// `ERR GPU requested but TF couldn't find CUDA`, `ERR GPU requested but ONNX couldn't find CUDA`,
+/// and Torch's, which has no `ERR ` prefix.
+pub fn gpu_without_cuda_text(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Tf => "ERR GPU requested but TF couldn't find CUDA",
+        Backend::TfLite => "ERR GPU requested but TFLITE couldn't find CUDA",
+        Backend::Torch => "GPU requested but Torch couldn't find CUDA",
+        Backend::Onnx => "ERR GPU requested but ONNX couldn't find CUDA",
+    }
+}
+
+/// `message` with every `\n` and `\r` replaced by a space (RedisAI's "one-line" error detail).
+pub fn one_line(message: &str) -> std::borrow::Cow<'_, str> {
+    if message.contains(['\n', '\r']) {
+        message.replace(['\n', '\r'], " ").into()
+    } else {
+        message.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_exact() {
+        use Error::*;
+        let table: &[(Error, &str)] = &[
+            (WrongArity("AI.MODELSTORE"), "ERR wrong number of arguments for 'AI.MODELSTORE' command"),
+            (UnsupportedBackend, "ERR unsupported backend"),
+            (InvalidDevice, "ERR Invalid DEVICE"),
+            (InvalidBatchSize, "ERR Invalid argument for BATCHSIZE"),
+            (InvalidMinBatchSize, "ERR Invalid argument for MINBATCHSIZE"),
+            (MinBatchSizeWithoutBatchSize, "ERR MINBATCHSIZE specified without BATCHSIZE"),
+            (InvalidMinBatchTimeout, "ERR Invalid argument for MINBATCHTIMEOUT"),
+            (MinBatchTimeoutWithoutMinBatchSize, "ERR MINBATCHTIMEOUT specified without MINBATCHSIZE"),
+            (MinBatchTimeoutWithoutBatchSize, "ERR MINBATCHTIMEOUT specified without BATCHSIZE"),
+            (TfliteAutoBatching, "ERR Auto-batching not supported by the TFLITE backend"),
+            (MissingModelBlob, "ERR Insufficient arguments, missing model BLOB"),
+            (TfInputsNotSpecified, "ERR INPUTS not specified for TF"),
+            (TfOutputsNotSpecified, "ERR OUTPUTS not specified for TF"),
+            (InvalidInputCount, "ERR Invalid argument for input_count"),
+            (InvalidOutputCount, "ERR Invalid argument for output_count"),
+            (ModelInputsArgs, "ERR number of model inputs does not match the number of given arguments"),
+            (ModelOutputsArgs, "ERR number of model outputs does not match the number of given arguments"),
+            (InputsNotForBackend, "ERR INPUTS argument should not be specified for this backend"),
+            (ExpectedBlob, "ERR Invalid argument, expected BLOB"),
+            (InputsOutputsNotSpecified, "ERR Insufficient arguments, INPUTS and OUTPUTS not specified"),
+            (InputsNotSpecified, "ERR INPUTS not specified"),
+            (OutputsNotSpecified, "ERR OUTPUTS not specified"),
+            (CouldNotLoadBackend, "ERR Could not load backend"),
+            (QueueInit, "ERR Could not initialize queue on requested device"),
+            (GpuWithoutCuda(crate::Backend::Tf), "ERR GPU requested but TF couldn't find CUDA"),
+            (GpuWithoutCuda(crate::Backend::Torch), "GPU requested but Torch couldn't find CUDA"),
+            (GpuWithoutCuda(crate::Backend::Onnx), "ERR GPU requested but ONNX couldn't find CUDA"),
+            (GpuWithoutCuda(crate::Backend::TfLite), "ERR GPU requested but TFLITE couldn't find CUDA"),
+            (ModelKeyEmpty, "ERR model key is empty"),
+            (InTransaction, "ERR Cannot run RedisAI command within a transaction or a LUA script"),
+            (InputCountNotPositive, "ERR Input count must be a positive integer"),
+            (OutputCountNotPositive, "ERR Output count must be a positive integer"),
+            (InputsMismatch, "Number of keys given as INPUTS here does not match model definition"),
+            (OutputsMismatch, "Number of keys given as OUTPUTS here does not match model definition"),
+            (ExecuteInputKeys, "ERR number of input keys to AI.MODELEXECUTE command does not match the number of given arguments"),
+            (ExecuteOutputKeys, "ERR number of output keys to AI.MODELEXECUTE command does not match the number of given arguments"),
+            (Error::invalid_argument(b"FOO"), "Invalid argument: FOO"),
+            (Error::invalid_argument(b"a\xffb"), "Invalid argument: a\u{fffd}b"),
+            (TimeoutMissing, "ERR No value provided for TIMEOUT"),
+            (InvalidTimeout, "ERR Invalid value for TIMEOUT"),
+            (CrossSlot, "ERR CROSSSLOT Keys in request don't hash to the same slot"),
+            (BatchSizeMismatch, "ERR Model did not generate the expected batch size"),
+            (OutputsMissing, "ERR Model did not generate the expected number of outputs"),
+            (RunInfoNotFound, "ERR cannot find run info for key"),
+            (BackendLoadFailed, "ERR error loading backend"),
+            (BackendsPathMissing, "ERR BACKENDSPATH: missing path argument"),
+            (InvalidChunkSize, "ERR MODEL_CHUNK_SIZE: invalid chunk size"),
+            (ChunkSizeMissing, "ERR MODEL_CHUNK_SIZE: missing chunk size"),
+            (UnsupportedSubcommand, "ERR unsupported subcommand"),
+            (Error::backend("Invalid GraphDef"), "Invalid GraphDef"),
+            (
+                Error::backend("Incompatible shapes: [2] vs. [2,2,3]\n\t [[{{node mul}}]]"),
+                "Incompatible shapes: [2] vs. [2,2,3] \t [[{{node mul}}]]",
+            ),
+            (Error::backend("a\r\nb\n"), "a  b "),
+        ];
+        for (error, text) in table {
+            assert_eq!(&error.to_string(), text);
         }
     }
 }

@@ -67,6 +67,27 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     Some(value)
 }
 
+/// Parses a count as RedisAI's ArgsCursor does for BATCHSIZE, MINBATCHSIZE, MINBATCHTIMEOUT and
+/// the MODELSTORE input/output counts (SPEC §1.2): a strict integer ([`parse_i64`]) or, failing
+/// that, a double ([`parse_f64`]) with an integral value such as `2.0` or `1e3`; the result must
+/// be >= 0.
+pub fn parse_count(s: &[u8]) -> Option<u64> {
+    /// 2^63: the first double past `i64::MAX` (`(long long)d` would not round-trip).
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    let value = match parse_i64(s) {
+        Some(v) => v,
+        None => {
+            let d = parse_f64(s)?;
+            // (double)(long long)d == d in C: integral and within the i64 range.
+            if d.fract() != 0.0 || !(-TWO_POW_63..TWO_POW_63).contains(&d) {
+                return None;
+            }
+            d as i64
+        }
+    };
+    u64::try_from(value).ok()
+}
+
 fn has_nonzero_mantissa(unsigned: &str) -> bool {
     let (mantissa, hex) = match unsigned.get(..2) {
         Some(p) if p.eq_ignore_ascii_case("0x") => (&unsigned[2..], true),
@@ -158,6 +179,36 @@ mod tests {
             "99999999999999999999",
         ] {
             assert_eq!(parse_i64(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn counts_follow_args_cursor() {
+        let table: &[(&str, Option<u64>)] = &[
+            ("0", Some(0)),
+            ("2", Some(2)),
+            ("2.0", Some(2)),
+            ("2.", Some(2)),
+            ("1e3", Some(1000)),
+            ("0x10", Some(16)),
+            ("-0", Some(0)),
+            ("-0.0", Some(0)),
+            ("9223372036854775807", Some(i64::MAX as u64)),
+            ("9223372036854775808", None),
+            ("9.3e18", None),
+            ("-1", None),
+            ("-1.0", None),
+            ("2.5", None),
+            ("inf", None),
+            ("nan", None),
+            ("x", None),
+            ("", None),
+            (" 2", None),
+            ("+2", Some(2)),
+            ("02", Some(2)),
+        ];
+        for &(s, expected) in table {
+            assert_eq!(parse_count(s.as_bytes()), expected, "{s:?}");
         }
     }
 

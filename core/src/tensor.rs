@@ -304,10 +304,15 @@ mod tests {
         Tensor::from_values(dtype, shape.to_vec(), &refs)
     }
 
+    /// dtype, shape, VALUES, expected data or error.
+    type ValuesCase<'a> = (DType, &'a [i64], &'a [&'a str], Result<&'a [u8]>);
+    /// dtype, shape, BLOB, expected error.
+    type BlobCase<'a> = (DType, &'a [i64], &'a [u8], Option<Error>);
+
     #[test]
     fn values_table() {
         use Error::*;
-        let cases: &[(DType, &[i64], &[&str], Result<&[u8]>)] = &[
+        let cases: &[ValuesCase] = &[
             (
                 DType::Float,
                 &[2, 2],
@@ -380,7 +385,7 @@ mod tests {
     #[test]
     fn blob_table() {
         use Error::*;
-        let cases: &[(DType, &[i64], &[u8], Option<Error>)] = &[
+        let cases: &[BlobCase] = &[
             (DType::Float, &[2], b"\0\0\0\0", Some(DataLength)),
             (DType::Float, &[2], &[0; 12], Some(DataLength)),
             (DType::Float, &[2], &[0; 8], None),

@@ -4,7 +4,16 @@
 //! decides what a command means and which exact error it gets.
 #![forbid(unsafe_code)]
 
+pub mod backends;
+pub mod batching;
 pub mod config;
+pub mod keys;
+pub mod model;
+pub mod model_cmd;
+pub mod queue;
+pub mod run;
+pub mod state;
+pub mod stats;
 pub mod tensor_cmd;
 pub mod version;
 
@@ -12,4 +21,13 @@ pub mod version;
 pub mod names {
     pub const TENSORSET: &str = "AI.TENSORSET";
     pub const TENSORGET: &str = "AI.TENSORGET";
+    pub const MODELSTORE: &str = "AI.MODELSTORE";
+    pub const MODELSET: &str = "AI.MODELSET";
+    pub const MODELGET: &str = "AI.MODELGET";
+    pub const MODELDEL: &str = "AI.MODELDEL";
+    pub const MODELEXECUTE: &str = "AI.MODELEXECUTE";
+    pub const MODELRUN: &str = "AI.MODELRUN";
+    pub const MODELSCAN: &str = "AI._MODELSCAN";
+    pub const INFO: &str = "AI.INFO";
+    pub const CONFIG: &str = "AI.CONFIG";
 }

@@ -1,0 +1,132 @@
+//! A stored model: its persisted description (blob and options) plus the backend's live model.
+
+use std::sync::Arc;
+
+use redisai_backend_api::{Device as AbiDevice, ModelOptions};
+use redisai_core::device::Device;
+use redisai_core::model::ModelRecord;
+use redisai_core::{Backend, Error, Result};
+
+use crate::backends::{ModelRunner, Registry};
+use crate::batching::BatchParams;
+use crate::stats::{RunKind, RunStats};
+
+/// The value of an `AI__MODEL` key. Immutable once built; shared by reference with the runs
+/// that use it, so MODELDEL or an overwrite never pulls it from under a running request.
+pub struct Model {
+    record: ModelRecord,
+    device: Device,
+    runner: Box<dyn ModelRunner>,
+    stats: Arc<RunStats>,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("backend", &self.record.backend)
+            .field("device", &self.record.device)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Builds the model through its backend (loading the backend from its default path if
+    /// needed). For every backend but TF the input/output names are the model's own.
+    pub fn create(registry: &Registry, mut record: ModelRecord, key: &[u8]) -> Result<Model> {
+        let device = Device::new(record.device.clone());
+        let library = registry
+            .get_or_load(record.backend)
+            .map_err(|_| Error::CouldNotLoadBackend)?;
+        let names = |list: &[Vec<u8>]| -> Vec<String> {
+            list.iter()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect()
+        };
+        let options = ModelOptions {
+            device: if device.is_gpu() {
+                AbiDevice::Gpu(device.gpu_index().unwrap_or(0))
+            } else {
+                AbiDevice::Cpu
+            },
+            device_name: record.device.clone(),
+            batchsize: record.batchsize,
+            inputs: if record.backend == Backend::Tf {
+                names(&record.inputs)
+            } else {
+                Vec::new()
+            },
+            outputs: if record.backend == Backend::Tf {
+                names(&record.outputs)
+            } else {
+                Vec::new()
+            },
+        };
+        let runner = library
+            .create_model(&record.blob, &options)
+            .map_err(Error::Backend)?;
+        if record.backend != Backend::Tf {
+            record.inputs = runner
+                .inputs()
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect();
+            record.outputs = runner
+                .outputs()
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect();
+        }
+        let stats = Arc::new(RunStats::new(
+            key.to_vec(),
+            RunKind::Model,
+            record.backend,
+            record.device.clone(),
+            record.tag.clone(),
+        ));
+        Ok(Model {
+            record,
+            device,
+            runner,
+            stats,
+        })
+    }
+
+    /// The persisted description (what MODELGET, RDB and AOF show).
+    pub fn record(&self) -> &ModelRecord {
+        &self.record
+    }
+
+    /// Where it runs.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The backend's model.
+    pub fn runner(&self) -> &dyn ModelRunner {
+        &*self.runner
+    }
+
+    /// Its run statistics (AI.INFO).
+    pub fn stats(&self) -> &Arc<RunStats> {
+        &self.stats
+    }
+
+    /// Number of inputs a run must bind.
+    pub fn input_count(&self) -> usize {
+        self.record.inputs.len()
+    }
+
+    /// Number of outputs a run produces.
+    pub fn output_count(&self) -> usize {
+        self.record.outputs.len()
+    }
+
+    /// Auto-batching parameters, when BATCHSIZE > 0.
+    pub fn batch_params(&self) -> Option<BatchParams> {
+        (self.record.batchsize > 0).then_some(BatchParams {
+            batchsize: self.record.batchsize,
+            minbatchsize: self.record.minbatchsize,
+            minbatchtimeout_ms: self.record.minbatchtimeout,
+        })
+    }
+}

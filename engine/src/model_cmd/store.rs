@@ -1,0 +1,272 @@
+//! AI.MODELSTORE and the deprecated AI.MODELSET grammars (SPEC §3.3, §3.4).
+
+use redisai_core::device::Device;
+use redisai_core::numparse::parse_count;
+use redisai_core::{Backend, Error, ModelRecord, Result};
+
+use crate::names::{MODELSET, MODELSTORE};
+
+/// A parsed AI.MODELSTORE or AI.MODELSET: everything borrowed from `argv` except the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelStoreArgs<'a> {
+    /// The model key.
+    pub key: &'a [u8],
+    /// The backend.
+    pub backend: Backend,
+    /// The device, validated (MODELSTORE strictly, MODELSET loosely) and kept as given.
+    pub device: Device,
+    /// The tag (empty when TAG was not given).
+    pub tag: &'a [u8],
+    /// BATCHSIZE (0 = no batching).
+    pub batchsize: u64,
+    /// MINBATCHSIZE (0 = none).
+    pub minbatchsize: u64,
+    /// MINBATCHTIMEOUT in milliseconds (0 = none).
+    pub minbatchtimeout: u64,
+    /// Input names (TF only; empty for other backends).
+    pub inputs: Vec<&'a [u8]>,
+    /// Output names (TF only; empty for other backends).
+    pub outputs: Vec<&'a [u8]>,
+    /// The BLOB arguments, in order (at least one); the model is their concatenation.
+    pub blob: Vec<&'a [u8]>,
+}
+
+impl ModelStoreArgs<'_> {
+    /// Total length of the model blob.
+    pub fn blob_len(&self) -> usize {
+        self.blob.iter().map(|c| c.len()).sum()
+    }
+
+    /// The model blob: every chunk joined in order.
+    pub fn joined_blob(&self) -> Vec<u8> {
+        self.blob.concat()
+    }
+
+    /// The record of the model to create: options as given, the blob joined. For backends other
+    /// than TF the names are empty here; the backend supplies them when the model is built.
+    pub fn into_record(self) -> ModelRecord {
+        let names = |list: &[&[u8]]| list.iter().map(|n| n.to_vec()).collect();
+        ModelRecord {
+            backend: self.backend,
+            device: self.device.as_str().to_owned(),
+            tag: self.tag.to_vec(),
+            batchsize: self.batchsize,
+            minbatchsize: self.minbatchsize,
+            minbatchtimeout: self.minbatchtimeout,
+            inputs: names(&self.inputs),
+            outputs: names(&self.outputs),
+            blob: self.joined_blob(),
+        }
+    }
+}
+
+/// A cursor over the arguments after the command name, like RedisAI's ArgsCursor.
+struct Cursor<'a, 'b> {
+    argv: &'b [&'a [u8]],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a, '_> {
+    fn peek(&self) -> Option<&'a [u8]> {
+        self.argv.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let arg = self.peek()?;
+        self.pos += 1;
+        Some(arg)
+    }
+
+    /// Consumes the next argument if it is `keyword` (case-insensitively).
+    fn advance_if(&mut self, keyword: &[u8]) -> bool {
+        let matched = self.peek().is_some_and(|a| a.eq_ignore_ascii_case(keyword));
+        self.pos += usize::from(matched);
+        matched
+    }
+
+    /// The next argument as an ArgsCursor count, or `error`.
+    fn count(&mut self, error: Error) -> Result<u64> {
+        let value = self.peek().and_then(parse_count).ok_or(error)?;
+        self.pos += 1;
+        Ok(value)
+    }
+
+    fn remaining(&self) -> usize {
+        self.argv.len() - self.pos
+    }
+
+    /// The next `n` arguments, or `error` when fewer are left.
+    fn take(&mut self, n: u64, error: Error) -> Result<Vec<&'a [u8]>> {
+        if (self.remaining() as u64) < n {
+            return Err(error);
+        }
+        let taken = self.argv[self.pos..self.pos + n as usize].to_vec();
+        self.pos += n as usize;
+        Ok(taken)
+    }
+
+    fn rest(&mut self) -> Vec<&'a [u8]> {
+        let rest = self.argv[self.pos..].to_vec();
+        self.pos = self.argv.len();
+        rest
+    }
+}
+
+/// Parses `AI.MODELSTORE <key> <backend> <device> [TAG t] [BATCHSIZE n [MINBATCHSIZE m
+/// [MINBATCHTIMEOUT t]]] [INPUTS <n> name... OUTPUTS <m> name...] BLOB <chunk>...` with RedisAI's
+/// strict keyword order and validation order (SPEC §3.3 rows 1-18).
+pub fn parse_modelstore<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
+    if argv.len() < 6 {
+        return Err(Error::WrongArity(MODELSTORE));
+    }
+    let backend = Backend::parse(argv[2]).ok_or(Error::UnsupportedBackend)?;
+    let device = Device::parse(argv[3])?;
+    let mut ac = Cursor { argv, pos: 4 };
+    let tag = if ac.advance_if(b"TAG") {
+        ac.next()
+    } else {
+        None
+    };
+    let mut batchsize = 0;
+    if ac.advance_if(b"BATCHSIZE") {
+        batchsize = ac.count(Error::InvalidBatchSize)?;
+    }
+    let mut minbatchsize = 0;
+    if ac.advance_if(b"MINBATCHSIZE") {
+        minbatchsize = ac.count(Error::InvalidMinBatchSize)?;
+        if batchsize == 0 && minbatchsize > 0 {
+            return Err(Error::MinBatchSizeWithoutBatchSize);
+        }
+    }
+    let mut minbatchtimeout = 0;
+    if ac.advance_if(b"MINBATCHTIMEOUT") {
+        minbatchtimeout = ac.count(Error::InvalidMinBatchTimeout)?;
+        if minbatchsize == 0 && minbatchtimeout > 0 {
+            return Err(Error::MinBatchTimeoutWithoutMinBatchSize);
+        }
+    }
+    let mut keyword = ac.next().ok_or(Error::MissingModelBlob)?;
+    let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+    if backend == Backend::Tf {
+        if !keyword.eq_ignore_ascii_case(b"INPUTS") {
+            return Err(Error::TfInputsNotSpecified);
+        }
+        let n = ac.count(Error::InvalidInputCount)?;
+        if n == 0 {
+            return Err(Error::InvalidInputCount);
+        }
+        inputs = ac.take(n, Error::ModelInputsArgs)?;
+        if !ac.advance_if(b"OUTPUTS") {
+            return Err(Error::TfOutputsNotSpecified);
+        }
+        let n = ac.count(Error::InvalidOutputCount)?;
+        if n == 0 {
+            return Err(Error::InvalidOutputCount);
+        }
+        outputs = ac.take(n, Error::ModelOutputsArgs)?;
+        // At the end RedisAI keeps looking at the OUTPUTS keyword, hence "expected BLOB".
+        keyword = ac.next().unwrap_or(b"OUTPUTS");
+    } else if keyword.eq_ignore_ascii_case(b"INPUTS") {
+        return Err(Error::InputsNotForBackend);
+    }
+    if !keyword.eq_ignore_ascii_case(b"BLOB") {
+        return Err(Error::ExpectedBlob);
+    }
+    if ac.remaining() == 0 {
+        return Err(Error::MissingModelBlob);
+    }
+    Ok(ModelStoreArgs {
+        key: argv[1],
+        backend,
+        device,
+        tag: tag.unwrap_or_default(),
+        batchsize,
+        minbatchsize,
+        minbatchtimeout,
+        inputs,
+        outputs,
+        blob: ac.rest(),
+    })
+}
+
+/// Parses the deprecated `AI.MODELSET <key> <backend> <device> [TAG t] [BATCHSIZE n
+/// [MINBATCHSIZE m [MINBATCHTIMEOUT t]]] [INPUTS name... OUTPUTS name...] BLOB <chunk>...`
+/// (no counts; SPEC §3.4). For backends other than TF, anything between the options and BLOB
+/// is ignored.
+pub fn parse_modelset<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
+    if argv.len() < 4 {
+        return Err(Error::WrongArity(MODELSET));
+    }
+    let backend = Backend::parse(argv[2]).ok_or(Error::UnsupportedBackend)?;
+    let device = Device::parse_loose(argv[3])?;
+    let mut ac = Cursor { argv, pos: 4 };
+    let tag = if ac.advance_if(b"TAG") {
+        ac.next()
+    } else {
+        None
+    };
+    let mut batchsize = 0;
+    if ac.advance_if(b"BATCHSIZE") {
+        if backend == Backend::TfLite {
+            return Err(Error::TfliteAutoBatching);
+        }
+        batchsize = ac.count(Error::InvalidBatchSize)?;
+    }
+    let mut minbatchsize = 0;
+    if ac.advance_if(b"MINBATCHSIZE") {
+        if batchsize == 0 {
+            return Err(Error::MinBatchSizeWithoutBatchSize);
+        }
+        minbatchsize = ac.count(Error::InvalidMinBatchSize)?;
+    }
+    let mut minbatchtimeout = 0;
+    if ac.advance_if(b"MINBATCHTIMEOUT") {
+        if batchsize == 0 {
+            return Err(Error::MinBatchTimeoutWithoutBatchSize);
+        }
+        if minbatchsize == 0 {
+            return Err(Error::MinBatchTimeoutWithoutMinBatchSize);
+        }
+        minbatchtimeout = ac.count(Error::InvalidMinBatchTimeout)?;
+    }
+    if ac.remaining() == 0 {
+        return Err(Error::MissingModelBlob);
+    }
+    let rest = &argv[ac.pos..];
+    let blob_at = rest
+        .iter()
+        .position(|a| a.eq_ignore_ascii_case(b"BLOB"))
+        .unwrap_or(rest.len());
+    let options = &rest[..blob_at];
+    let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
+    if backend == Backend::Tf {
+        let Some((first, names)) = options.split_first() else {
+            return Err(Error::InputsOutputsNotSpecified);
+        };
+        if !first.eq_ignore_ascii_case(b"INPUTS") {
+            return Err(Error::InputsNotSpecified);
+        }
+        let outputs_at = names
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case(b"OUTPUTS"))
+            .ok_or(Error::OutputsNotSpecified)?;
+        inputs = names[..outputs_at].to_vec();
+        outputs = names[outputs_at + 1..].to_vec();
+    }
+    let blob = rest.get(blob_at + 1..).unwrap_or_default();
+    if blob.is_empty() {
+        return Err(Error::MissingModelBlob);
+    }
+    Ok(ModelStoreArgs {
+        key: argv[1],
+        backend,
+        device,
+        tag: tag.unwrap_or_default(),
+        batchsize,
+        minbatchsize,
+        minbatchtimeout,
+        inputs,
+        outputs,
+        blob: blob.to_vec(),
+    })
+}

@@ -1,0 +1,166 @@
+//! Run queues: one FIFO per device (`CPU`, `GPU:0`, `CPU:1`, ...), each served by
+//! THREADS_PER_QUEUE worker threads that apply the auto-batching policy and run models.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::batching::{take_next, Next};
+use crate::run::{execute, RunRequest};
+
+/// Reads the CPU time the calling thread has used so far (injected by the module, which may
+/// call the OS; the engine itself stays free of unsafe code).
+pub type ThreadCpuClock = fn() -> Duration;
+
+/// One worker's CPU time, for INFO MODULES (`ai_queue_<DEVICE>_bthread_n<i>_used_cpu_total`).
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    cpu_micros: AtomicU64,
+}
+
+impl WorkerStats {
+    /// CPU time used by the worker, as of its last job.
+    pub fn cpu(&self) -> Duration {
+        Duration::from_micros(self.cpu_micros.load(Ordering::Relaxed))
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    items: VecDeque<RunRequest>,
+}
+
+/// A device's queue and its workers.
+pub struct RunQueue {
+    name: String,
+    pending: Mutex<Pending>,
+    wake: Condvar,
+    workers: Vec<Arc<WorkerStats>>,
+}
+
+impl RunQueue {
+    /// The queue's name (the upper-cased device string).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Per-worker statistics, in worker order.
+    pub fn workers(&self) -> &[Arc<WorkerStats>] {
+        &self.workers
+    }
+
+    /// Number of requests waiting.
+    pub fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    /// Whether nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a request; a worker picks it up.
+    pub fn push(&self, request: RunRequest) {
+        self.lock().items.push_back(request);
+        self.wake.notify_one();
+    }
+
+    fn worker_loop(self: Arc<Self>, stats: Arc<WorkerStats>, clock: ThreadCpuClock) {
+        loop {
+            let batch = {
+                let mut pending = self.lock();
+                loop {
+                    match take_next(&mut pending.items, Instant::now()) {
+                        Next::Run(batch) => break batch,
+                        Next::Wait(Some(deadline)) => {
+                            let wait = deadline.saturating_duration_since(Instant::now());
+                            // Wake at the deadline (MINBATCHTIMEOUT) or when a request arrives.
+                            let wait = wait.max(Duration::from_micros(100));
+                            pending = self
+                                .wake
+                                .wait_timeout(pending, wait)
+                                .unwrap_or_else(|p| p.into_inner())
+                                .0;
+                        }
+                        Next::Wait(None) | Next::Empty => {
+                            pending = self.wake.wait(pending).unwrap_or_else(|p| p.into_inner());
+                        }
+                    }
+                }
+            };
+            // Other workers may find work among what this one left behind.
+            self.wake.notify_one();
+            // A failing job must never kill its worker.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(batch)));
+            stats
+                .cpu_micros
+                .store(clock().as_micros() as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// All run queues of the process. Queues are created on demand and never destroyed.
+pub struct RunQueues {
+    threads_per_queue: usize,
+    clock: ThreadCpuClock,
+    queues: Mutex<Vec<Arc<RunQueue>>>,
+    index: Mutex<HashMap<String, usize>>,
+}
+
+impl RunQueues {
+    /// No queues yet; each new queue gets `threads_per_queue` workers.
+    pub fn new(threads_per_queue: usize, clock: ThreadCpuClock) -> RunQueues {
+        RunQueues {
+            threads_per_queue: threads_per_queue.max(1),
+            clock,
+            queues: Mutex::new(Vec::new()),
+            index: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The queue named `name` (an upper-cased device string), created with its workers if new.
+    pub fn get_or_create(&self, name: &str) -> std::io::Result<Arc<RunQueue>> {
+        let mut index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&i) = index.get(name) {
+            return Ok(Arc::clone(&queues[i]));
+        }
+        let workers: Vec<Arc<WorkerStats>> = (0..self.threads_per_queue)
+            .map(|_| Arc::new(WorkerStats::default()))
+            .collect();
+        let queue = Arc::new(RunQueue {
+            name: name.to_string(),
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+            workers: workers.clone(),
+        });
+        for (i, stats) in workers.into_iter().enumerate() {
+            let q = Arc::clone(&queue);
+            let clock = self.clock;
+            std::thread::Builder::new()
+                .name(format!("ai-{}-{}", name.to_ascii_lowercase(), i + 1))
+                .spawn(move || q.worker_loop(stats, clock))?;
+        }
+        index.insert(name.to_string(), queues.len());
+        queues.push(Arc::clone(&queue));
+        Ok(queue)
+    }
+
+    /// Every queue, in creation order.
+    pub fn all(&self) -> Vec<Arc<RunQueue>> {
+        self.queues
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Total number of worker threads.
+    pub fn thread_count(&self) -> usize {
+        self.all().len() * self.threads_per_queue
+    }
+}

@@ -1,0 +1,154 @@
+//! One model run request (MODELEXECUTE is a one-op DAG) and how a worker executes a batch of them.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redisai_backend_api::TensorRef;
+use redisai_core::batch::{concat, split};
+use redisai_core::{DType, Error, Tensor};
+
+use crate::batching::{BatchItem, BatchParams};
+use crate::model::Model;
+
+/// How a run ended. Delivered to the request's completion callback exactly once.
+#[derive(Debug)]
+pub enum RunOutcome {
+    /// One entry per model output (`None`: the model produced no tensor there).
+    Done(Vec<Option<Arc<Tensor>>>),
+    /// The backend (or the batching) failed; the text is the client's reply.
+    Failed(Error),
+    /// TIMEOUT passed before a worker picked the request up; nothing ran.
+    TimedOut,
+}
+
+/// Completion callback of a request (unblocks the client in the module).
+pub type OnDone = Box<dyn FnOnce(RunOutcome) + Send>;
+
+/// A queued model run. Inputs are shared references to the tensors (no copies).
+pub struct RunRequest {
+    pub model: Arc<Model>,
+    pub inputs: Vec<Arc<Tensor>>,
+    pub enqueued_at: Instant,
+    pub timeout: Option<Duration>,
+    pub on_done: OnDone,
+}
+
+impl std::fmt::Debug for RunRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunRequest")
+            .field("model", &self.model)
+            .field("inputs", &self.inputs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl BatchItem for RunRequest {
+    fn batch_model(&self) -> Option<(usize, BatchParams)> {
+        let params = self.model.batch_params()?;
+        Some((Arc::as_ptr(&self.model) as usize, params))
+    }
+
+    fn input_signature(&self) -> Vec<(DType, &[i64])> {
+        self.inputs.iter().map(|t| (t.dtype(), t.shape())).collect()
+    }
+
+    fn enqueued_at(&self) -> Instant {
+        self.enqueued_at
+    }
+}
+
+impl RunRequest {
+    fn timed_out(&self, now: Instant) -> bool {
+        self.timeout
+            .is_some_and(|t| now.saturating_duration_since(self.enqueued_at) > t)
+    }
+}
+
+/// Dim 0 of a tensor (0 for a 0-d tensor).
+fn dim0(t: &Tensor) -> i64 {
+    t.shape().first().copied().unwrap_or(0)
+}
+
+/// Runs the model on borrowed inputs, turning a backend panic into an error.
+fn run_model(model: &Model, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, Error> {
+    let views: Vec<TensorRef<'_>> = inputs
+        .iter()
+        .map(|t| TensorRef {
+            dtype: t.dtype(),
+            shape: t.shape(),
+            data: t.data(),
+        })
+        .collect();
+    match catch_unwind(AssertUnwindSafe(|| model.runner().run(&views))) {
+        Ok(Ok(outputs)) => Ok(outputs),
+        Ok(Err(msg)) => Err(Error::Backend(msg)),
+        Err(_) => Err(Error::Backend(
+            "ERR internal error while running the model".into(),
+        )),
+    }
+}
+
+/// Executes what the batching policy handed to a worker: one request, or several requests for
+/// the same model with compatible inputs, concatenated on dim 0, run once and split back.
+pub fn execute(batch: Vec<RunRequest>) {
+    let now = Instant::now();
+    let (expired, live): (Vec<_>, Vec<_>) = batch.into_iter().partition(|r| r.timed_out(now));
+    for r in expired {
+        (r.on_done)(RunOutcome::TimedOut);
+    }
+    let Some(first) = live.first() else {
+        return;
+    };
+    let model = Arc::clone(&first.model);
+    let started = Instant::now();
+    let result = if live.len() == 1 {
+        let inputs: Vec<&Tensor> = first.inputs.iter().map(|t| &**t).collect();
+        run_model(&model, &inputs).map(|outs| vec![outs])
+    } else {
+        run_batched(&model, &live)
+    };
+    let micros = started.elapsed().as_micros() as u64;
+    let stats = model.stats();
+    match result {
+        Ok(per_request) => {
+            for (r, outs) in live.into_iter().zip(per_request) {
+                let samples = outs.first().and_then(|o| o.as_ref()).map(dim0).unwrap_or(0);
+                stats.record_success(micros, samples);
+                let outs = outs.into_iter().map(|o| o.map(Arc::new)).collect();
+                (r.on_done)(RunOutcome::Done(outs));
+            }
+        }
+        Err(e) => {
+            for r in live {
+                stats.record_error();
+                (r.on_done)(RunOutcome::Failed(e.clone()));
+            }
+        }
+    }
+}
+
+/// Runs several requests as one batch; returns each request's outputs.
+fn run_batched(model: &Model, batch: &[RunRequest]) -> Result<Vec<Vec<Option<Tensor>>>, Error> {
+    let n_inputs = batch[0].inputs.len();
+    let mut joined = Vec::with_capacity(n_inputs);
+    for i in 0..n_inputs {
+        let parts: Vec<&Tensor> = batch.iter().map(|r| &*r.inputs[i]).collect();
+        joined.push(concat(&parts)?);
+    }
+    let sizes: Vec<i64> = batch.iter().map(|r| dim0(&r.inputs[0])).collect();
+    let inputs: Vec<&Tensor> = joined.iter().collect();
+    let outputs = run_model(model, &inputs)?;
+    let mut per_request: Vec<Vec<Option<Tensor>>> = (0..batch.len()).map(|_| Vec::new()).collect();
+    for out in outputs {
+        match out {
+            None => per_request.iter_mut().for_each(|r| r.push(None)),
+            Some(t) => {
+                for (r, piece) in per_request.iter_mut().zip(split(&t, &sizes)?) {
+                    r.push(Some(piece));
+                }
+            }
+        }
+    }
+    Ok(per_request)
+}
