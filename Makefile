@@ -2,23 +2,30 @@
 #   make run    set up, build and start redis-server with the module loaded
 #   make test   set up, build, lint and run every test
 #   make build  build the install layout in dist/
+#   make bench  end-to-end benchmark of AI.MODELEXECUTE (markdown table)
 
 CARGO ?= cargo
 PORT ?= 6379
 DIST := dist
 
-.PHONY: all setup build run test lint unit clean
+.PHONY: all setup build run test lint unit clean bench
 
 all: build
 
 setup:
 	@bash scripts/setup.sh
 
+# The ONNX backend plugin and ONNX Runtime's library (installed from PyPI by scripts/setup.sh).
+ONNXRUNTIME_VERSION := $(shell sed -n 's/^ONNXRUNTIME_VERSION=//p' scripts/versions.env)
+ONNX_PLUGIN := $(DIST)/backends/redisai_onnxruntime
+
 build: setup
-	$(CARGO) build --release --locked
-	@mkdir -p $(DIST)/backends
+	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime
+	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib
 	cp target/release/libredisai.so $(DIST)/redisai.so
-	@echo "built $(DIST)/redisai.so"
+	cp target/release/libredisai_onnxruntime.so $(ONNX_PLUGIN)/redisai_onnxruntime.so
+	cp .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(ONNX_PLUGIN)/lib/
+	@echo "built $(DIST)/redisai.so and $(ONNX_PLUGIN)/"
 
 run: build
 	@echo "Starting redis-server on port $(PORT) with $(DIST)/redisai.so loaded."
@@ -27,10 +34,14 @@ run: build
 
 lint: setup
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 test: build lint
 	$(CARGO) test --locked --workspace
+
+# End-to-end MODELEXECUTE benchmark (requests/s, p50/p99), printed as a markdown table.
+bench: build
+	bash benches/modelexecute.sh
 
 clean:
 	$(CARGO) clean

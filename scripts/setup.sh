@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build and test the module:
-# redis-server (Redis 7.0 from Debian) and libclang (bindgen of the redis-module crate).
+# redis-server (Redis 7.0 from Debian), libclang (bindgen of the redis-module crate), g++ (the ONNX
+# backend's allocation trampoline) and python3-venv; then the project's Python environment .venv
+# (ONNX test fixtures) and ONNX Runtime's library from PyPI into .build/onnxruntime.
 # Idempotent: does nothing when everything is there.
 set -euo pipefail
 
@@ -16,7 +18,7 @@ done
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 need=()
-for pkg in redis-server redis-tools libclang-dev; do
+for pkg in redis-server redis-tools libclang-dev g++ python3 python3-venv; do
     installed "$pkg" || need+=("$pkg")
 done
 
@@ -28,3 +30,6 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+bash "$(dirname "$0")/python_env.sh"
+bash "$(dirname "$0")/install_onnxruntime.sh"

@@ -1,0 +1,134 @@
+//! The ONNX Runtime backend of the RedisAI module, a plugin (`redisai_onnxruntime.so`) loaded
+//! through the ABI of `redisai-backend-api`.
+//!
+//! The runtime itself is ONNX Runtime's shared library from the `onnxruntime` PyPI wheel,
+//! installed beside the plugin as `lib/libonnxruntime.so.<version>` and loaded at init through
+//! `ort` (load-dynamic). Error texts sent to clients are ONNX Runtime's own messages.
+//!
+//! - [`allocator`]: the counting allocator of CPU sessions (INFO fields, BACKEND_MEMORY_LIMIT);
+//! - [`watchdog`]: the MODEL_EXECUTION_TIMEOUT kill switch;
+//! - [`external_data`]: refuses models with external initializers;
+//! - `model`: sessions and runs; `tensors`: conversions of inputs and outputs.
+
+pub mod allocator;
+pub mod external_data;
+mod model;
+mod tensors;
+pub mod watchdog;
+
+use std::ffi::CStr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ort::environment::Environment;
+use redisai_backend_api::plugin::BackendPlugin;
+use redisai_backend_api::{BackendConfig, Device, ModelOptions};
+
+pub use model::OnnxModel;
+
+/// The ONNX Runtime version this plugin is built for (`scripts/versions.env`).
+pub const ONNXRUNTIME_VERSION: &str = env!("ONNXRUNTIME_VERSION");
+
+/// Environment variable naming the runtime library to load instead of the installed one.
+pub const DYLIB_ENV: &str = "ORT_DYLIB_PATH";
+
+/// The error text of a GPU model when the runtime has no CUDA execution provider.
+pub const NO_CUDA: &str = "ERR GPU requested but ONNX couldn't find CUDA";
+
+/// What every model of the backend shares.
+pub(crate) struct Runtime {
+    env: Environment,
+    config: BackendConfig,
+    watchdog: watchdog::Watchdog,
+}
+
+/// The ONNX backend.
+pub struct OnnxBackend {
+    runtime: Arc<Runtime>,
+    version: String,
+}
+
+/// The runtime library to load: `$ORT_DYLIB_PATH` when set, else the one installed in the
+/// plugin's `lib/` directory.
+pub fn runtime_library(config: &BackendConfig) -> PathBuf {
+    match std::env::var_os(DYLIB_ENV) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => config
+            .lib_dir()
+            .join(format!("libonnxruntime.so.{ONNXRUNTIME_VERSION}")),
+    }
+}
+
+/// The version string of the runtime library at `path` (`OrtGetApiBase()->GetVersionString()`).
+fn runtime_version(path: &Path) -> Result<String, String> {
+    // SAFETY: the library is ONNX Runtime, already loaded by `ort::init_from` (this only takes
+    // another reference to it); its initialisers have run.
+    let library = unsafe { libloading::Library::new(path) }.map_err(|e| e.to_string())?;
+    // SAFETY: `OrtGetApiBase` has this signature in every ONNX Runtime release.
+    let get_base: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
+        unsafe { library.get(b"OrtGetApiBase\0") }.map_err(|e| e.to_string())?;
+    // SAFETY: the API base is a static table of the library, which stays loaded (ort holds it).
+    let version = unsafe {
+        let base = get_base();
+        if base.is_null() {
+            return Err("OrtGetApiBase returned null".into());
+        }
+        CStr::from_ptr(((*base).GetVersionString)())
+    };
+    Ok(version.to_string_lossy().into_owned())
+}
+
+impl BackendPlugin for OnnxBackend {
+    type Model = OnnxModel;
+
+    fn init(config: &BackendConfig) -> Result<Self, String> {
+        let library = runtime_library(config);
+        let env = ort::init_from(&library)
+            .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", library.display()))?
+            .with_name("redisai")
+            .with_telemetry(false)
+            .build()
+            .map_err(|e| e.message().to_string())?;
+        let limit = config.backend_memory_limit_mb.saturating_mul(1_000_000);
+        allocator::register(&env, limit)?;
+        let version = runtime_version(&library)?;
+        Ok(OnnxBackend {
+            runtime: Arc::new(Runtime {
+                env,
+                config: config.clone(),
+                watchdog: watchdog::Watchdog::new(config.model_execution_timeout_ms),
+            }),
+            version,
+        })
+    }
+
+    fn version(&self) -> String {
+        self.version.clone()
+    }
+
+    fn info(&self) -> Vec<(String, String)> {
+        vec![
+            ("onnxruntime_version".into(), self.version.clone()),
+            (
+                "onnxruntime_memory".into(),
+                allocator::memory_in_use().to_string(),
+            ),
+            (
+                "onnxruntime_memory_access_num".into(),
+                allocator::access_count().to_string(),
+            ),
+        ]
+    }
+
+    fn create_model(&self, blob: &[u8], options: &ModelOptions) -> Result<OnnxModel, String> {
+        if matches!(options.device, Device::Gpu(_)) && !OnnxModel::cuda_available() {
+            return Err(NO_CUDA.into());
+        }
+        if external_data::model_has_external_data(blob) {
+            return Err(external_data::EXTERNAL_DATA_REFUSED.into());
+        }
+        OnnxModel::new(Arc::clone(&self.runtime), blob, options.device)
+    }
+}
+
+redisai_backend_api::export_backend!(OnnxBackend);
