@@ -5,10 +5,11 @@ use std::ffi::{c_int, CString};
 use redis_module::raw::{self, RedisModuleInfoCtx};
 use redis_module::Context;
 use redisai_core::rdb::ENCODING_VERSION;
+use redisai_core::Backend;
 use redisai_engine::version::{LLAPI_VERSION, VERSION};
 
 use crate::guard::contained;
-use crate::state::config;
+use crate::state::{config, engine};
 
 /// Registers the INFO callback (replacing the generic one of the module macro).
 pub fn register(ctx: &Context) {
@@ -73,6 +74,19 @@ fn write_info(info: &Info) {
 
     // Fields appear here once backends are loaded.
     info.section("backends_info");
+    let engine = engine();
+    for (backend, library) in engine.registry.loaded() {
+        for (name, value) in library.info() {
+            info.field(&name, &value);
+        }
+        if backend == Backend::Onnx {
+            // One run session slot per worker thread, as RedisAI counts them.
+            info.number(
+                "onnxruntime_maximum_run_sessions_number",
+                engine.queues.thread_count() as i64,
+            );
+        }
+    }
 
     info.section("cpu");
     let self_usage = rusage(libc::RUSAGE_SELF);
@@ -84,6 +98,15 @@ fn write_info(info: &Info) {
     info.field("children_used_cpu_user", &seconds(children.ru_utime));
     info.field("main_thread_used_cpu_sys", &seconds(main_thread.ru_stime));
     info.field("main_thread_used_cpu_user", &seconds(main_thread.ru_utime));
+    for queue in engine.queues.all() {
+        for (i, worker) in queue.workers().iter().enumerate() {
+            let cpu = worker.cpu();
+            info.field(
+                &format!("queue_{}_bthread_n{}_used_cpu_total", queue.name(), i + 1),
+                &format!("{}.{:06}", cpu.as_secs(), cpu.subsec_micros()),
+            );
+        }
+    }
 }
 
 fn rusage(who: c_int) -> libc::rusage {

@@ -2,9 +2,11 @@
 //! `redisai-core` / `redisai-engine` crates to the Redis module API. Nothing here decides what a
 //! command means; it opens keys, replies and persists.
 
+mod blocking;
 mod commands;
 mod guard;
 mod info;
+mod model_type;
 mod rdb_io;
 mod reply;
 mod state;
@@ -13,6 +15,7 @@ mod tensor_type;
 use redis_module::{redis_module, Context, RedisString, Status};
 use redisai_engine::version::MODULE_VERSION;
 
+use model_type::MODEL_TYPE;
 use tensor_type::TENSOR_TYPE;
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
@@ -32,10 +35,19 @@ redis_module! {
     name: "ai",
     version: MODULE_VERSION,
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
-    data_types: [TENSOR_TYPE],
+    data_types: [TENSOR_TYPE, MODEL_TYPE],
     init: init,
     commands: [
         ["ai.tensorset", commands::tensor::tensorset, "write deny-oom", 1, 1, 1, ""],
         ["ai.tensorget", commands::tensor::tensorget, "readonly", 1, 1, 1, ""],
+        ["ai.modelset", commands::model::modelset, "write deny-oom", 1, 1, 1, ""],
+        ["ai.modelstore", commands::model::modelstore, "write deny-oom", 1, 1, 1, ""],
+        ["ai.modelget", commands::model::modelget, "readonly", 1, 1, 1, ""],
+        ["ai.modeldel", commands::model::modeldel, "write", 1, 1, 1, ""],
+        ["ai.modelrun", commands::execute::modelrun, "write deny-oom getkeys-api", 3, 3, 1, ""],
+        ["ai.modelexecute", commands::execute::modelexecute, "write deny-oom getkeys-api", 4, 4, 1, ""],
+        ["ai._modelscan", commands::model::modelscan, "readonly", 0, 0, 0, ""],
+        ["ai.info", commands::admin::info, "readonly", 1, 1, 1, ""],
+        ["ai.config", commands::admin::config, "write", 0, 0, 0, ""],
     ],
 }

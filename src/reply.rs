@@ -28,8 +28,29 @@ pub fn ok(ctx: &Context) {
     ctx.reply(Ok(RedisValue::SimpleStringStatic("OK")));
 }
 
-fn bulk(ctx: &Context, bytes: &[u8]) {
+/// Sends a bulk string.
+pub fn bulk(ctx: &Context, bytes: &[u8]) {
     raw::reply_with_string_buffer(ctx.ctx, bytes.as_ptr().cast(), bytes.len());
+}
+
+/// Starts an array of `len` elements.
+pub fn array(ctx: &Context, len: usize) {
+    raw::reply_with_array(ctx.ctx, len as _);
+}
+
+/// Sends an integer.
+pub fn integer(ctx: &Context, n: i64) {
+    raw::reply_with_long_long(ctx.ctx, n);
+}
+
+/// Sends a simple string (`+TIMEDOUT`, ...).
+pub fn simple(ctx: &Context, text: &'static str) {
+    ctx.reply(Ok(RedisValue::SimpleStringStatic(text)));
+}
+
+/// Sends a null bulk string.
+pub fn null(ctx: &Context) {
+    ctx.reply(Ok(RedisValue::Null));
 }
 
 /// Sends a tensor in the AI.TENSORGET shape selected by `format`.

@@ -1,30 +1,86 @@
-//! Module-wide state: the configuration read from the module arguments.
+//! Module-wide state: the load-time configuration and the engine (backends, queues, stats).
 
+use std::ffi::CStr;
+use std::path::Path;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use redis_module::{raw, Context, RedisString};
 use redisai_engine::config::{parse_module_args, Config};
+use redisai_engine::state::Engine;
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
+static ENGINE: OnceLock<Engine> = OnceLock::new();
 
 /// The load-time configuration (defaults before `init`).
 pub fn config() -> &'static Config {
     CONFIG.get_or_init(Config::default)
 }
 
-/// Parses and applies the module arguments; the error is the log line explaining the refusal.
+/// The engine (built by `init`; a default one if a callback runs before it, which Redis does not
+/// do).
+pub fn engine() -> &'static Engine {
+    ENGINE.get_or_init(|| Engine::new(config(), default_backends_path(), thread_cpu_time))
+}
+
+/// CPU time used by the calling thread (for the workers' INFO fields).
+fn thread_cpu_time() -> Duration {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+/// `<directory of redisai.so>/backends`, RedisAI's default BACKENDSPATH.
+fn default_backends_path() -> String {
+    // SAFETY: an all-zero Dl_info is a valid value of this plain C struct.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    let addr = default_backends_path as *const libc::c_void;
+    // SAFETY: dladdr only reads the address of a function of this library.
+    let found = unsafe { libc::dladdr(addr, &mut info) } != 0 && !info.dli_fname.is_null();
+    let dir = if found {
+        // SAFETY: dli_fname is a NUL-terminated path owned by the dynamic loader.
+        let file = unsafe { CStr::from_ptr(info.dli_fname) }
+            .to_string_lossy()
+            .into_owned();
+        Path::new(&file)
+            .parent()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_else(|| ".".into())
+    } else {
+        ".".into()
+    };
+    format!("{dir}/backends")
+}
+
+/// Parses and applies the module arguments, loads the backends they name and starts the CPU
+/// queue; the error is the log line explaining the refusal.
 pub fn init(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
-    let (config, log) = parse_module_args(&argv).map_err(|e| e.to_string())?;
-    if let Some((backend, path)) = config.backends.first() {
-        return Err(format!(
-            "ERR error processing argument: {} {path} (backend plugins are not part of this build yet)",
-            backend.name()
-        ));
-    }
+    let (parsed, log) = parse_module_args(&argv).map_err(|e| e.to_string())?;
     for line in log {
         ctx.log_notice(&line);
     }
+    CONFIG
+        .set(parsed)
+        .map_err(|_| "ERR the module is already initialised".to_string())?;
+    let engine = engine();
+    for (backend, path) in &config().backends {
+        if let Err(e) = engine.registry.load(*backend, path) {
+            ctx.log_warning(&e.to_string());
+            return Err(format!(
+                "ERR error processing argument: {} {path}",
+                backend.name()
+            ));
+        }
+        ctx.log_notice(&format!("{} backend loaded from {path}", backend.name()));
+    }
+    engine
+        .queues
+        .get_or_create("CPU")
+        .map_err(|e| format!("ERR could not start the CPU run queue: {e}"))?;
     // SAFETY: called from RedisModule_OnLoad with the module's own context.
     unsafe {
         raw::RedisModule_SetModuleOptions.expect("SetModuleOptions exists since Redis 4")(
@@ -32,7 +88,5 @@ pub fn init(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
             raw::REDISMODULE_OPTIONS_HANDLE_IO_ERRORS as i32,
         )
     };
-    CONFIG
-        .set(config)
-        .map_err(|_| "ERR the module is already initialised".to_string())
+    Ok(())
 }

@@ -7,76 +7,15 @@
 
 mod common;
 
-use common::{golden_dir, parse_py_bytes, render, Server};
+use common::golden::{all_pairs, expected_reply, tokenize, Pair};
+use common::{render, Server};
 
-/// One `> command` / reply pair.
-struct Pair {
-    line: usize,
-    command: Vec<Vec<u8>>,
-    reply: String,
-}
-
-/// Splits a transcript command line into arguments; `b'..'` tokens are Python bytes literals.
-fn tokenize(line: &str) -> Vec<Vec<u8>> {
-    let mut args = Vec::new();
-    let chars: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == ' ' {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        if chars[i] == 'b' && matches!(chars.get(i + 1), Some('\'') | Some('"')) {
-            let quote = chars[i + 1];
-            i += 2;
-            while chars[i] != quote {
-                i += if chars[i] == '\\' { 2 } else { 1 };
-            }
-            i += 1;
-            let literal: String = chars[start..i].iter().collect();
-            args.push(parse_py_bytes(&literal));
-        } else {
-            while i < chars.len() && chars[i] != ' ' {
-                i += 1;
-            }
-            args.push(chars[start..i].iter().collect::<String>().into_bytes());
-        }
-    }
-    args
-}
-
-/// The pairs of the transcript up to the first section that needs a model backend.
+/// The pairs of the transcript before the first section that needs a model backend.
 fn tensor_pairs() -> Vec<Pair> {
-    let text =
-        std::fs::read_to_string(golden_dir().join("transcripts.md")).expect("transcripts.md");
-    let mut pairs = Vec::new();
-    let mut lines = text.lines().enumerate();
-    while let Some((n, line)) = lines.next() {
-        if line.starts_with("## AI.MODELSTORE") {
-            break;
-        }
-        if let Some(command) = line.strip_prefix("> ") {
-            let (_, reply) = lines.next().expect("a reply follows every command");
-            pairs.push(Pair {
-                line: n + 1,
-                command: tokenize(command),
-                reply: reply.to_string(),
-            });
-        }
-    }
-    pairs
-}
-
-fn expected_reply(reply: &str) -> String {
-    const ARITY: &str = "-ERR wrong number of arguments for '";
-    match reply
-        .strip_prefix(ARITY)
-        .and_then(|rest| rest.split_once('\''))
-    {
-        Some((name, tail)) => format!("{ARITY}{}'{tail}", name.to_uppercase()),
-        None => reply.to_string(),
-    }
+    all_pairs()
+        .into_iter()
+        .take_while(|p| !p.section.starts_with("AI.MODELSTORE"))
+        .collect()
 }
 
 #[test]
@@ -94,15 +33,10 @@ fn tensor_transcripts_match_byte_for_byte() {
         let got = render(&client.call(&pair.command));
         let expected = expected_reply(&pair.reply);
         if got != expected {
-            let cmd: Vec<String> = pair
-                .command
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
             failures.push(format!(
                 "line {}: {}\n  expected {expected}\n  got      {got}",
                 pair.line,
-                cmd.join(" ")
+                pair.text()
             ));
         }
     }

@@ -93,7 +93,16 @@ fn assert_layout(text: &str) {
         .iter()
         .map(|(s, fields)| (s.as_str(), fields.iter().map(|(f, _)| f.as_str()).collect()))
         .collect();
-    let want: Vec<(&str, Vec<&str>)> = LAYOUT.iter().map(|(s, f)| (*s, f.to_vec())).collect();
+    // ai_cpu ends with one field per worker of the CPU queue (created at load).
+    let threads: usize = field(text, "ai_threads_per_queue")
+        .expect("ai_threads_per_queue")
+        .parse()
+        .expect("a number");
+    let workers: Vec<String> = (1..=threads)
+        .map(|i| format!("ai_queue_CPU_bthread_n{i}_used_cpu_total"))
+        .collect();
+    let mut want: Vec<(&str, Vec<&str>)> = LAYOUT.iter().map(|(s, f)| (*s, f.to_vec())).collect();
+    want[4].1.extend(workers.iter().map(String::as_str));
     assert_eq!(names, want, "{text}");
     let value = |name: &str| field(text, name).expect("present");
     assert_eq!(value("ai_RedisAI_version"), env!("CARGO_PKG_VERSION"));

@@ -1,5 +1,8 @@
 //! Command handlers, one family per file. Each one parses with the engine, opens keys, replies.
 
+pub mod admin;
+pub mod execute;
+pub mod model;
 pub mod tensor;
 
 use redis_module::{Context, RedisResult, RedisString, RedisValue};
@@ -22,4 +25,12 @@ pub fn run(ctx: &Context, name: &str, body: impl FnOnce() -> Result<(), Error>) 
 /// The arguments as byte slices (binary safe).
 pub fn slices(args: &[RedisString]) -> Vec<&[u8]> {
     args.iter().map(RedisString::as_slice).collect()
+}
+
+/// Answers a key-position request (`getkeys-api` commands): reports `positions`, runs nothing.
+pub fn report_keys(ctx: &Context, positions: Vec<usize>) -> RedisResult {
+    for pos in positions {
+        ctx.key_at_pos(pos as i32);
+    }
+    Ok(RedisValue::NoReply)
 }

@@ -2,6 +2,9 @@
 //! killed on drop; and a raw RESP2 client that keeps replies exactly as they travel.
 #![allow(dead_code, unused_imports)]
 
+pub mod fixtures;
+pub mod golden;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};

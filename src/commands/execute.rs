@@ -1,0 +1,152 @@
+//! AI.MODELEXECUTE and the deprecated AI.MODELRUN: parse and fetch on the main thread, run on the
+//! device's queue, write outputs and reply on the main thread when the run is done.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis_module::{Context, RedisResult, RedisString};
+use redisai_core::{Error, Tensor};
+use redisai_engine::keys;
+use redisai_engine::model::Model;
+use redisai_engine::model_cmd::{
+    modelexecute_arity, modelrun_arity, parse_modelexecute, parse_modelrun, ExecuteArgs,
+};
+use redisai_engine::names::{MODELEXECUTE, MODELRUN};
+use redisai_engine::run::{RunOutcome, RunRequest};
+
+use super::{run, slices};
+use crate::blocking::{self, cannot_block};
+use crate::model_type::{ModelValue, MODEL_TYPE};
+use crate::reply;
+use crate::state::engine;
+use crate::tensor_type::{TensorValue, TENSOR_TYPE};
+
+/// `AI.MODELEXECUTE <key> INPUTS <n> <in>... OUTPUTS <m> <out>... [TIMEOUT <ms>]`
+pub fn modelexecute(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if ctx.is_keys_position_request() {
+        return super::report_keys(ctx, keys::modelexecute(&slices(&args)));
+    }
+    run(ctx, MODELEXECUTE, || {
+        if cannot_block(ctx) {
+            return Err(Error::InTransaction);
+        }
+        let argv = slices(&args);
+        modelexecute_arity(&argv)?;
+        let model = model_at(ctx, &args[1])?;
+        let parsed = parse_modelexecute(&argv, model.input_count(), model.output_count())?;
+        submit(ctx, model, parsed)
+    })
+}
+
+/// Deprecated `AI.MODELRUN <key> [TIMEOUT <ms>] INPUTS <in>... OUTPUTS <out>...`
+pub fn modelrun(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    if ctx.is_keys_position_request() {
+        return super::report_keys(ctx, keys::modelrun(&slices(&args)));
+    }
+    run(ctx, MODELRUN, || {
+        if cannot_block(ctx) {
+            return Err(Error::InTransaction);
+        }
+        let argv = slices(&args);
+        modelrun_arity(&argv)?;
+        let model = model_at(ctx, &args[1])?;
+        let parsed = parse_modelrun(&argv, model.input_count(), model.output_count())?;
+        submit(ctx, model, parsed)
+    })
+}
+
+/// The model stored at `key` (a shared reference).
+fn model_at(ctx: &Context, key: &RedisString) -> Result<Arc<Model>, Error> {
+    let key = ctx.open_key(key);
+    let value = key
+        .get_value::<ModelValue>(&MODEL_TYPE)
+        .map_err(|_| Error::WrongType)?
+        .ok_or(Error::ModelKeyEmpty)?;
+    Ok(Arc::clone(&value.0))
+}
+
+/// The tensor stored at `key` (a shared reference, no copy).
+pub fn tensor_at(ctx: &Context, key: &[u8]) -> Result<Arc<Tensor>, Error> {
+    let name = ctx.create_string(key);
+    let key = ctx.open_key(&name);
+    let value = key
+        .get_value::<TensorValue>(&TENSOR_TYPE)
+        .map_err(|_| Error::WrongType)?
+        .ok_or(Error::TensorKeyEmpty)?;
+    Ok(Arc::clone(&value.0))
+}
+
+/// Fetches the inputs, blocks the client and queues the run.
+fn submit(ctx: &Context, model: Arc<Model>, parsed: ExecuteArgs<'_>) -> Result<(), Error> {
+    let inputs = parsed
+        .inputs
+        .iter()
+        .map(|k| tensor_at(ctx, k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let outputs: Vec<Vec<u8>> = parsed.outputs.iter().map(|k| k.to_vec()).collect();
+    let queue = engine()
+        .queues
+        .get_or_create(&model.device().queue_name())
+        .map_err(|_| Error::QueueInit)?;
+    let blocked = blocking::block(ctx);
+    queue.push(RunRequest {
+        model,
+        inputs,
+        enqueued_at: Instant::now(),
+        timeout: parsed.timeout_ms.map(Duration::from_millis),
+        on_done: Box::new(move |outcome| {
+            blocked.finish(Box::new(move |ctx| complete(ctx, outcome, &outputs)));
+        }),
+    });
+    Ok(())
+}
+
+/// On the main thread: writes and replicates the outputs, then replies.
+fn complete(ctx: &Context, outcome: RunOutcome, output_keys: &[Vec<u8>]) {
+    match outcome {
+        RunOutcome::TimedOut => reply::simple(ctx, "TIMEDOUT"),
+        RunOutcome::Failed(e) => reply::error(ctx, &e),
+        RunOutcome::Done(outputs) => match write_outputs(ctx, output_keys, outputs) {
+            Ok(()) => reply::ok(ctx),
+            Err(e) => reply::error(ctx, &e),
+        },
+    }
+}
+
+/// Stores each produced output under its key, replicated as `AI.TENSORSET ... BLOB`. Every key
+/// is checked first, so a WRONGTYPE output key leaves all keys unchanged.
+pub fn write_outputs(
+    ctx: &Context,
+    keys: &[Vec<u8>],
+    outputs: Vec<Option<Arc<Tensor>>>,
+) -> Result<(), Error> {
+    let names: Vec<RedisString> = keys
+        .iter()
+        .map(|k| ctx.create_string(k.as_slice()))
+        .collect();
+    for name in &names {
+        ctx.open_key(name)
+            .get_value::<TensorValue>(&TENSOR_TYPE)
+            .map_err(|_| Error::WrongType)?;
+    }
+    for (name, output) in names.iter().zip(outputs) {
+        let Some(tensor) = output else { continue };
+        let key = ctx.open_key_writable(name);
+        replicate_tensorset(ctx, name.as_slice(), &tensor);
+        key.set_value(&TENSOR_TYPE, TensorValue(tensor))
+            .map_err(|_| Error::WrongType)?;
+    }
+    Ok(())
+}
+
+/// Propagates a tensor write as `AI.TENSORSET <key> <DTYPE> <dims...> BLOB <data>`.
+pub fn replicate_tensorset(ctx: &Context, key: &[u8], tensor: &Tensor) {
+    let dims: Vec<String> = tensor.shape().iter().map(|d| d.to_string()).collect();
+    let mut args: Vec<&[u8]> = Vec::with_capacity(dims.len() + 4);
+    args.push(key);
+    args.push(tensor.dtype().name().as_bytes());
+    args.extend(dims.iter().map(|d| d.as_bytes()));
+    args.push(b"BLOB");
+    args.push(tensor.data());
+    ctx.replicate("AI.TENSORSET", args.as_slice());
+}

@@ -1,0 +1,214 @@
+//! The `AI__MODEL` Redis data type: RDB save (v4) / load (v0-v4), AOF rewrite, MEMORY USAGE, free.
+//! Loading rebuilds the backend's model (loading the backend from its default path if needed).
+
+use std::ffi::{c_int, c_void};
+use std::ptr;
+use std::sync::Arc;
+
+use redis_module::native_types::RedisType;
+use redis_module::raw::{self, RedisModuleIO, RedisModuleString};
+use redisai_core::model::chunk_ranges;
+use redisai_core::rdb::{load_model, save_model, ENCODING_VERSION};
+use redisai_core::Backend;
+use redisai_engine::model::Model;
+
+use crate::guard::contained;
+use crate::rdb_io::ModuleIo;
+use crate::state::engine;
+
+/// The keyspace value: a shared, immutable model.
+pub struct ModelValue(pub Arc<Model>);
+
+/// Named exactly as RedisAI's type (two underscores) so RDB files and DUMP payloads interoperate.
+pub static MODEL_TYPE: RedisType = RedisType::new(
+    "AI__MODEL",
+    ENCODING_VERSION,
+    raw::RedisModuleTypeMethods {
+        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
+        rdb_load: Some(rdb_load),
+        rdb_save: Some(rdb_save),
+        aof_rewrite: Some(aof_rewrite),
+        free: Some(free),
+        mem_usage: Some(mem_usage),
+        digest: None,
+        aux_load: None,
+        aux_save: None,
+        aux_save2: None,
+        aux_save_triggers: 0,
+        free_effort: None,
+        unlink: None,
+        copy: None,
+        defrag: None,
+        copy2: None,
+        free_effort2: None,
+        mem_usage2: None,
+        unlink2: None,
+    },
+);
+
+/// Makes `model` a keyspace value, registering its run statistics and its device's queue.
+pub fn into_value(model: Model) -> Result<ModelValue, String> {
+    let engine = engine();
+    engine
+        .queues
+        .get_or_create(&model.device().queue_name())
+        .map_err(|e| format!("ERR could not start the run queue: {e}"))?;
+    Ok(ModelValue(Arc::new(model)))
+}
+
+/// Registers the statistics of a value that was just stored under its key.
+pub fn register_stats(value: &ModelValue) {
+    engine().stats.register(Arc::clone(value.0.stats()));
+}
+
+/// # Safety
+/// `value` must be a live `ModelValue` of this type.
+unsafe fn model_of<'a>(value: *const c_void) -> &'a Arc<Model> {
+    // SAFETY: Redis hands back the pointer this type stored.
+    unsafe { &(*value.cast::<ModelValue>()).0 }
+}
+
+/// The key being loaded, when Redis tells it (Redis >= 7.0).
+fn key_name(rdb: *mut RedisModuleIO) -> Vec<u8> {
+    // SAFETY: the API table is filled once at module load and only read afterwards.
+    let Some(get) = (unsafe { raw::RedisModule_GetKeyNameFromIO }) else {
+        return Vec::new();
+    };
+    // SAFETY: valid IO handle of the current load.
+    let name = unsafe { get(rdb) };
+    if name.is_null() {
+        return Vec::new();
+    }
+    let mut len = 0usize;
+    // SAFETY: a live RedisModuleString owned by Redis during the load.
+    let ptr = unsafe { raw::RedisModule_StringPtrLen.expect("module API")(name, &mut len) };
+    // SAFETY: StringPtrLen returns `len` readable bytes.
+    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }.to_vec()
+}
+
+unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_void {
+    let loaded = contained("AI__MODEL rdb_load", || -> Result<ModelValue, String> {
+        let record = load_model(&mut ModuleIo(rdb), encver).map_err(|e| e.to_string())?;
+        let key = key_name(rdb);
+        let model = Model::create(&engine().registry, record, &key).map_err(|e| e.to_string())?;
+        let value = into_value(model)?;
+        register_stats(&value);
+        Ok(value)
+    });
+    match loaded {
+        Some(Ok(value)) => Box::into_raw(Box::new(value)).cast(),
+        Some(Err(e)) => {
+            redis_module::logging::log_warning(format!("AI__MODEL: cannot load value: {e}"));
+            ptr::null_mut()
+        }
+        None => ptr::null_mut(),
+    }
+}
+
+unsafe extern "C" fn rdb_save(rdb: *mut RedisModuleIO, value: *mut c_void) {
+    // SAFETY: `value` is one of ours.
+    let model = unsafe { model_of(value) };
+    contained("AI__MODEL rdb_save", || {
+        save_model(
+            &mut ModuleIo(rdb),
+            model.record(),
+            engine().model_chunk_size(),
+        )
+    });
+}
+
+/// Owned RedisModuleStrings for one EmitAOF call.
+struct AofArgs(Vec<*mut RedisModuleString>);
+
+impl AofArgs {
+    fn push(&mut self, bytes: &[u8]) {
+        // SAFETY: a string without context, owned by us until Drop.
+        let s = unsafe {
+            raw::RedisModule_CreateString.expect("module API")(
+                ptr::null_mut(),
+                bytes.as_ptr().cast(),
+                bytes.len(),
+            )
+        };
+        self.0.push(s);
+    }
+}
+
+impl Drop for AofArgs {
+    fn drop(&mut self) {
+        for s in self.0.drain(..) {
+            // SAFETY: created in `push` with a NULL context, freed once.
+            unsafe { raw::RedisModule_FreeString.expect("module API")(ptr::null_mut(), s) };
+        }
+    }
+}
+
+/// Emits `AI.MODELSTORE <key> <BACKEND> <device> TAG <tag> BATCHSIZE n MINBATCHSIZE m
+/// MINBATCHTIMEOUT t [INPUTS n names... OUTPUTS m names...] BLOB <chunk>...` (SPEC §10.3).
+unsafe extern "C" fn aof_rewrite(
+    aof: *mut RedisModuleIO,
+    key: *mut RedisModuleString,
+    value: *mut c_void,
+) {
+    // SAFETY: `value` is one of ours.
+    let model = unsafe { model_of(value) };
+    contained("AI__MODEL aof_rewrite", || {
+        let r = model.record();
+        let mut args = AofArgs(Vec::new());
+        args.push(r.backend.name().as_bytes());
+        args.push(r.device.as_bytes());
+        args.push(b"TAG");
+        args.push(&r.tag);
+        for (name, n) in [
+            ("BATCHSIZE", r.batchsize),
+            ("MINBATCHSIZE", r.minbatchsize),
+            ("MINBATCHTIMEOUT", r.minbatchtimeout),
+        ] {
+            args.push(name.as_bytes());
+            args.push(n.to_string().as_bytes());
+        }
+        if r.backend == Backend::Tf {
+            for (word, names) in [("INPUTS", &r.inputs), ("OUTPUTS", &r.outputs)] {
+                args.push(word.as_bytes());
+                args.push(names.len().to_string().as_bytes());
+                for name in names {
+                    args.push(name);
+                }
+            }
+        }
+        args.push(b"BLOB");
+        for range in chunk_ranges(r.blob.len(), engine().model_chunk_size() as usize) {
+            args.push(&r.blob[range]);
+        }
+        // SAFETY: format "sv" = the key (RedisModuleString) and an array of RedisModuleString
+        // with its length; all strings are alive for the call.
+        unsafe {
+            raw::RedisModule_EmitAOF.expect("module API")(
+                aof,
+                c"AI.MODELSTORE".as_ptr(),
+                c"sv".as_ptr(),
+                key,
+                args.0.as_ptr(),
+                args.0.len(),
+            );
+        }
+    });
+}
+
+unsafe extern "C" fn free(value: *mut c_void) {
+    // SAFETY: `value` was boxed by this type and Redis frees it exactly once.
+    let value = unsafe { Box::from_raw(value.cast::<ModelValue>()) };
+    contained("AI__MODEL free", || {
+        engine().stats.remove_if_same(value.0.stats());
+        drop(value);
+    });
+}
+
+unsafe extern "C" fn mem_usage(value: *const c_void) -> usize {
+    // SAFETY: `value` is one of ours.
+    let model = unsafe { model_of(value) };
+    contained("AI__MODEL mem_usage", || {
+        std::mem::size_of::<ModelValue>() + std::mem::size_of::<Model>() + model.record().blob.len()
+    })
+    .unwrap_or(0)
+}
