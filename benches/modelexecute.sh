@@ -5,6 +5,11 @@
 #
 #   make bench                                    (builds first)
 #   CLIENTS="1 16 50 64" REQUESTS=40000 REPEAT=3 benches/modelexecute.sh
+#   CONFIGS="|THREADS_PER_QUEUE 4" benches/modelexecute.sh   (module arguments per run, '|'-separated)
+#
+# Two module configurations by default: RedisAI's defaults (one worker per queue, ONNX Runtime's own
+# intra-op thread pool), and the throughput setting for small machines (one worker per core, each
+# run on one thread: THREADS_PER_QUEUE <cores> INTRA_OP_PARALLELISM 1).
 #
 # Cases:
 #   mnist            mnist.onnx on one 1x1x28x28 image (the figure RedisAI is usually quoted with)
@@ -19,6 +24,8 @@ port="${PORT:-6390}"
 clients_list="${CLIENTS:-1 16 50 64}"
 requests="${REQUESTS:-40000}"
 repeat="${REPEAT:-3}"
+cores="$(nproc)"
+configs="${CONFIGS:-|THREADS_PER_QUEUE $cores INTRA_OP_PARALLELISM 1}"
 python="$root/.venv/bin/python"
 [ -x "$python" ] || python=python3
 
@@ -29,19 +36,28 @@ fixtures="$root/target/fixtures/onnx"
 "$python" "$root/tests/fixtures/make_onnx_models.py" "$fixtures" >/dev/null
 
 work="$(mktemp -d)"
-redis-server --port "$port" --save "" --appendonly no --dir "$work" \
-    --loadmodule "$module" >"$work/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+server=""
+stop_server() {
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; fi
+    server=""
+}
+trap 'stop_server; rm -rf "$work"' EXIT
 cli() { redis-cli -p "$port" "$@"; }
-for _ in $(seq 100); do cli PING >/dev/null 2>&1 && break; sleep 0.05; done
 
-models="$root/tests/golden/models"
-cli -x AI.MODELSTORE mnist ONNX CPU BLOB <"$models/mnist.onnx" >/dev/null
-cli -x AI.TENSORSET img FLOAT 1 1 28 28 BLOB <"$models/one.raw" >/dev/null
-cli -x AI.MODELSTORE mul2 ONNX CPU BLOB <"$fixtures/batch_mul2.onnx" >/dev/null
-cli -x AI.MODELSTORE mul2b ONNX CPU BATCHSIZE 64 BLOB <"$fixtures/batch_mul2.onnx" >/dev/null
-cli AI.TENSORSET x FLOAT 1 3 VALUES 1 2 3 >/dev/null
+# Starts redis-server with the module and module arguments "$1", and stores the models.
+start_server() {
+    # shellcheck disable=SC2086  # module arguments are words
+    redis-server --port "$port" --save "" --appendonly no --dir "$work" \
+        --loadmodule "$module" $1 >"$work/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do cli PING >/dev/null 2>&1 && break; sleep 0.05; done
+    local models="$root/tests/golden/models"
+    cli -x AI.MODELSTORE mnist ONNX CPU BLOB <"$models/mnist.onnx" >/dev/null
+    cli -x AI.TENSORSET img FLOAT 1 1 28 28 BLOB <"$models/one.raw" >/dev/null
+    cli -x AI.MODELSTORE mul2 ONNX CPU BLOB <"$fixtures/batch_mul2.onnx" >/dev/null
+    cli -x AI.MODELSTORE mul2b ONNX CPU BATCHSIZE 64 BLOB <"$fixtures/batch_mul2.onnx" >/dev/null
+    cli AI.TENSORSET x FLOAT 1 3 VALUES 1 2 3 >/dev/null
+}
 
 # Prints "rps p50 p99" of one redis-benchmark run (its --csv columns: test, rps, avg, min, p50,
 # p95, p99, max).
@@ -57,15 +73,20 @@ median() {
     for _ in $(seq "$repeat"); do run "$c" "$@"; done | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
 }
 
-echo "| case | clients | requests/s | p50 ms | p99 ms |"
-echo "|---|---:|---:|---:|---:|"
-for c in $clients_list; do
-    for case in "mnist|AI.MODELEXECUTE mnist INPUTS 1 img OUTPUTS 1 out" \
-                "mul2|AI.MODELEXECUTE mul2 INPUTS 1 x OUTPUTS 1 y" \
-                "mul2 batched|AI.MODELEXECUTE mul2b INPUTS 1 x OUTPUTS 1 yb"; do
-        name="${case%%|*}"
-        # shellcheck disable=SC2086
-        read -r rps p50 p99 < <(median "$c" ${case#*|})
-        echo "| $name | $c | $rps | $p50 | $p99 |"
+echo "| module arguments | case | clients | requests/s | p50 ms | p99 ms |"
+echo "|---|---|---:|---:|---:|---:|"
+IFS='|' read -r -a config_list <<<"$configs"
+for config in "${config_list[@]}"; do
+    start_server "$config"
+    for c in $clients_list; do
+        for case in "mnist|AI.MODELEXECUTE mnist INPUTS 1 img OUTPUTS 1 out" \
+                    "mul2|AI.MODELEXECUTE mul2 INPUTS 1 x OUTPUTS 1 y" \
+                    "mul2 batched|AI.MODELEXECUTE mul2b INPUTS 1 x OUTPUTS 1 yb"; do
+            name="${case%%|*}"
+            # shellcheck disable=SC2086
+            read -r rps p50 p99 < <(median "$c" ${case#*|})
+            echo "| ${config:-(defaults)} | $name | $c | $rps | $p50 | $p99 |"
+        done
     done
+    stop_server
 done

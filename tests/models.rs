@@ -310,7 +310,7 @@ fn free_port() -> u16 {
 
 #[test]
 fn config_and_info_modules_follow_the_backends() {
-    let server = Server::start();
+    let mut server = Server::start();
     let mut c = server.client();
     let info = |c: &mut common::Client| String::from_utf8(bulk(&c.cmd("INFO MODULES"))).unwrap();
     let before = info(&mut c);
@@ -357,6 +357,41 @@ fn config_and_info_modules_follow_the_backends() {
     assert!(server
         .log()
         .contains("/nonexistent/redisai_torch/redisai_torch.so"));
+    // A file that is not a shared object, and a shared object that is not a backend.
+    let garbage = server.dir().join("garbage.so");
+    std::fs::write(&garbage, b"\x7fELF but not really").unwrap();
+    for path in [garbage.to_str().unwrap(), "/lib/x86_64-linux-gnu/libc.so.6"] {
+        let reply = c.call(&["AI.CONFIG", "LOADBACKEND", "TFLITE", path]);
+        assert_eq!(render(&reply), "-ERR error loading backend", "{path}");
+    }
+    assert!(server.log().contains("not a RedisAI backend"));
+    assert!(server.alive());
+}
+
+#[test]
+fn storing_a_model_over_another_type_is_wrongtype_and_keeps_the_value() {
+    // (The original RedisAI crashed here.)
+    let server = Server::start();
+    let mut c = server.client();
+    c.cmd("SET plain v");
+    let blob = reference("linear_iris.onnx");
+    let reply = c.call(&[
+        b"AI.MODELSTORE".as_slice(),
+        b"plain",
+        b"ONNX",
+        b"CPU",
+        b"BLOB",
+        &blob,
+    ]);
+    assert_eq!(
+        render(&reply),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value"
+    );
+    assert_eq!(bulk(&c.cmd("GET plain")), b"v");
+    assert_eq!(
+        render(&c.cmd("AI.INFO plain")),
+        "-ERR cannot find run info for key"
+    );
 }
 
 #[test]

@@ -76,7 +76,13 @@ impl RunQueue {
                 let mut pending = self.lock();
                 loop {
                     match take_next(&mut pending.items, Instant::now()) {
-                        Next::Run(batch) => break batch,
+                        Next::Run(batch) => {
+                            // Another worker may take what is left (each push wakes only one).
+                            if !pending.items.is_empty() {
+                                self.wake.notify_one();
+                            }
+                            break batch;
+                        }
                         Next::Wait(Some(deadline)) => {
                             let wait = deadline.saturating_duration_since(Instant::now());
                             // Wake at the deadline (MINBATCHTIMEOUT) or when a request arrives.
@@ -93,8 +99,6 @@ impl RunQueue {
                     }
                 }
             };
-            // Other workers may find work among what this one left behind.
-            self.wake.notify_one();
             // A failing job must never kill its worker.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(batch)));
             stats

@@ -57,7 +57,7 @@ impl SessionFactory {
         let config = &self.runtime.config;
         let mut builder = Session::builder(&self.runtime.env)
             .map_err(ort_message)?
-            .with_optimization_level(GraphOptimizationLevel::Level1)
+            .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(ort_message)?
             .with_config_entry(
                 "session.model_external_initializers_file_folder_path",
