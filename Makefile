@@ -27,10 +27,14 @@ build: setup
 	cp .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(ONNX_PLUGIN)/lib/
 	@echo "built $(DIST)/redisai.so and $(ONNX_PLUGIN)/"
 
+# `make run` loads the ONNX backend at start (set BACKEND_ARGS= to load it lazily instead).
+BACKEND_ARGS ?= ONNX redisai_onnxruntime/redisai_onnxruntime.so
+
 run: build
 	@echo "Starting redis-server on port $(PORT) with $(DIST)/redisai.so loaded."
 	@echo "Connect with: redis-cli -p $(PORT)   e.g.  AI.TENSORSET t FLOAT 2 2 VALUES 1 2 3 4"
-	redis-server --port $(PORT) --save "" --loadmodule $(CURDIR)/$(DIST)/redisai.so $(MODULE_ARGS)
+	@echo "Store a model: redis-cli -p $(PORT) -x AI.MODELSTORE mnist ONNX CPU BLOB < tests/golden/models/mnist.onnx"
+	redis-server --port $(PORT) --save "" --loadmodule $(CURDIR)/$(DIST)/redisai.so $(BACKEND_ARGS) $(MODULE_ARGS)
 
 lint: setup
 	$(CARGO) fmt --all -- --check

@@ -11,6 +11,7 @@ mod rdb_io;
 mod reply;
 mod state;
 mod tensor_type;
+mod type_methods;
 
 use redis_module::{redis_module, Context, RedisString, Status};
 use redisai_engine::version::MODULE_VERSION;

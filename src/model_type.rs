@@ -15,6 +15,7 @@ use redisai_engine::model::Model;
 use crate::guard::contained;
 use crate::rdb_io::ModuleIo;
 use crate::state::engine;
+use crate::type_methods::{methods, Callbacks};
 
 /// The keyspace value: a shared, immutable model.
 pub struct ModelValue(pub Arc<Model>);
@@ -23,27 +24,14 @@ pub struct ModelValue(pub Arc<Model>);
 pub static MODEL_TYPE: RedisType = RedisType::new(
     "AI__MODEL",
     ENCODING_VERSION,
-    raw::RedisModuleTypeMethods {
-        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
-        rdb_load: Some(rdb_load),
-        rdb_save: Some(rdb_save),
-        aof_rewrite: Some(aof_rewrite),
-        free: Some(free),
-        mem_usage: Some(mem_usage),
-        digest: None,
-        aux_load: None,
-        aux_save: None,
-        aux_save2: None,
-        aux_save_triggers: 0,
-        free_effort: None,
-        unlink: None,
+    methods(Callbacks {
+        rdb_load,
+        rdb_save,
+        aof_rewrite,
+        free,
+        mem_usage,
         copy: None,
-        defrag: None,
-        copy2: None,
-        free_effort2: None,
-        mem_usage2: None,
-        unlink2: None,
-    },
+    }),
 );
 
 /// Makes `model` a keyspace value, registering its run statistics and its device's queue.

@@ -11,6 +11,7 @@ use redisai_core::Tensor;
 
 use crate::guard::contained;
 use crate::rdb_io::ModuleIo;
+use crate::type_methods::{methods, Callbacks};
 
 /// The keyspace value: a shared, immutable tensor. Readers clone the `Arc`, never the data.
 pub struct TensorValue(pub Arc<Tensor>);
@@ -19,27 +20,14 @@ pub struct TensorValue(pub Arc<Tensor>);
 pub static TENSOR_TYPE: RedisType = RedisType::new(
     "AI_TENSOR",
     ENCODING_VERSION,
-    raw::RedisModuleTypeMethods {
-        version: raw::REDISMODULE_TYPE_METHOD_VERSION as u64,
-        rdb_load: Some(rdb_load),
-        rdb_save: Some(rdb_save),
-        aof_rewrite: Some(aof_rewrite),
-        free: Some(free),
-        mem_usage: Some(mem_usage),
-        digest: None,
-        aux_load: None,
-        aux_save: None,
-        aux_save2: None,
-        aux_save_triggers: 0,
-        free_effort: None,
-        unlink: None,
+    methods(Callbacks {
+        rdb_load,
+        rdb_save,
+        aof_rewrite,
+        free,
+        mem_usage,
         copy: Some(copy),
-        defrag: None,
-        copy2: None,
-        free_effort2: None,
-        mem_usage2: None,
-        unlink2: None,
-    },
+    }),
 );
 
 fn boxed(tensor: Arc<Tensor>) -> *mut c_void {

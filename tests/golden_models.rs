@@ -142,3 +142,48 @@ fn onnx_model_transcripts_match_byte_for_byte() {
         failures.join("\n")
     );
 }
+
+/// The RESP commands of an AOF file.
+fn aof_commands(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let mut commands = Vec::new();
+    let mut rest = bytes;
+    let line = |rest: &mut &[u8]| -> String {
+        let end = rest.windows(2).position(|w| w == b"\r\n").expect("CRLF");
+        let text = String::from_utf8(rest[..end].to_vec()).expect("header");
+        *rest = &rest[end + 2..];
+        text
+    };
+    while !rest.is_empty() {
+        let n: usize = line(&mut rest)[1..].parse().expect("array length");
+        let mut args = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len: usize = line(&mut rest)[1..].parse().expect("bulk length");
+            args.push(rest[..len].to_vec());
+            rest = &rest[len + 2..];
+        }
+        commands.push(args);
+    }
+    commands
+}
+
+/// The model line of the AOF the original module rewrote: this module's grammar accepts it as
+/// is, and only the TF backend is missing here (its replay proper is a TF backend test).
+#[test]
+fn the_golden_aof_model_line_is_accepted_up_to_the_backend() {
+    let aof = std::fs::read(common::golden_dir().join("aof-rewrite-example.aof")).unwrap();
+    let commands = aof_commands(&aof);
+    let model = commands
+        .iter()
+        .find(|c| c[0] == b"AI.MODELSTORE")
+        .expect("a model line");
+    assert_eq!(model[2], b"TF");
+    let server = Server::start();
+    let mut c = server.client();
+    assert_eq!(render(&c.call(model)), "-ERR Could not load backend");
+    // The tensor line replays exactly.
+    let tensor = commands
+        .iter()
+        .find(|c| c[0] == b"AI.TENSORSET")
+        .expect("a tensor line");
+    assert_eq!(render(&c.call(tensor)), "+OK");
+}

@@ -21,38 +21,55 @@ use crate::reply;
 use crate::state::engine;
 use crate::tensor_type::{TensorValue, TENSOR_TYPE};
 
-/// `AI.MODELEXECUTE <key> INPUTS <n> <in>... OUTPUTS <m> <out>... [TIMEOUT <ms>]`
-pub fn modelexecute(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+/// Parses a run command against the model's input and output counts.
+type ParseRun = for<'a> fn(&[&'a [u8]], usize, usize) -> Result<ExecuteArgs<'a>, Error>;
+
+/// The grammar pieces of one run command: arity check, key positions, and the parse against the
+/// model's input/output counts.
+struct RunGrammar {
+    name: &'static str,
+    arity: fn(&[&[u8]]) -> Result<(), Error>,
+    keys: fn(&[&[u8]]) -> Vec<usize>,
+    parse: ParseRun,
+}
+
+/// MULTI/Lua refusal, arity, model lookup, parse, then the run (SPEC §3.7 order).
+fn run_command(ctx: &Context, args: &[RedisString], grammar: &RunGrammar) -> RedisResult {
     if ctx.is_keys_position_request() {
-        return super::report_keys(ctx, keys::modelexecute(&slices(&args)));
+        return super::report_keys(ctx, (grammar.keys)(&slices(args)));
     }
-    run(ctx, MODELEXECUTE, || {
+    run(ctx, grammar.name, || {
         if cannot_block(ctx) {
             return Err(Error::InTransaction);
         }
-        let argv = slices(&args);
-        modelexecute_arity(&argv)?;
+        let argv = slices(args);
+        (grammar.arity)(&argv)?;
         let model = model_at(ctx, &args[1])?;
-        let parsed = parse_modelexecute(&argv, model.input_count(), model.output_count())?;
+        let parsed = (grammar.parse)(&argv, model.input_count(), model.output_count())?;
         submit(ctx, model, parsed)
     })
 }
 
+/// `AI.MODELEXECUTE <key> INPUTS <n> <in>... OUTPUTS <m> <out>... [TIMEOUT <ms>]`
+pub fn modelexecute(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    const GRAMMAR: RunGrammar = RunGrammar {
+        name: MODELEXECUTE,
+        arity: modelexecute_arity,
+        keys: keys::modelexecute,
+        parse: parse_modelexecute,
+    };
+    run_command(ctx, &args, &GRAMMAR)
+}
+
 /// Deprecated `AI.MODELRUN <key> [TIMEOUT <ms>] INPUTS <in>... OUTPUTS <out>...`
 pub fn modelrun(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    if ctx.is_keys_position_request() {
-        return super::report_keys(ctx, keys::modelrun(&slices(&args)));
-    }
-    run(ctx, MODELRUN, || {
-        if cannot_block(ctx) {
-            return Err(Error::InTransaction);
-        }
-        let argv = slices(&args);
-        modelrun_arity(&argv)?;
-        let model = model_at(ctx, &args[1])?;
-        let parsed = parse_modelrun(&argv, model.input_count(), model.output_count())?;
-        submit(ctx, model, parsed)
-    })
+    const GRAMMAR: RunGrammar = RunGrammar {
+        name: MODELRUN,
+        arity: modelrun_arity,
+        keys: keys::modelrun,
+        parse: parse_modelrun,
+    };
+    run_command(ctx, &args, &GRAMMAR)
 }
 
 /// The model stored at `key` (a shared reference).

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use redis_module::{Context, RedisResult, RedisString};
 use redisai_core::model::chunks;
-use redisai_core::model::ModelRecord;
 use redisai_core::Error;
 use redisai_engine::model::Model;
 use redisai_engine::model_cmd::{
@@ -47,18 +46,7 @@ fn store(ctx: &Context, key_name: &RedisString, parsed: ModelStoreArgs<'_>) -> R
             parsed.backend.name()
         ));
     }
-    let to_vec = |list: &[&[u8]]| list.iter().map(|n| n.to_vec()).collect();
-    let record = ModelRecord {
-        backend: parsed.backend,
-        device: parsed.device.as_str().to_string(),
-        tag: parsed.tag.to_vec(),
-        batchsize: parsed.batchsize,
-        minbatchsize: parsed.minbatchsize,
-        minbatchtimeout: parsed.minbatchtimeout,
-        inputs: to_vec(&parsed.inputs),
-        outputs: to_vec(&parsed.outputs),
-        blob: parsed.joined_blob(),
-    };
+    let record = parsed.into_record();
     let model = Model::create(&engine.registry, record, key_name.as_slice())?;
     let value = into_value(model).map_err(|e| {
         ctx.log_warning(&e);

@@ -112,6 +112,26 @@ impl<'a> Cursor<'a, '_> {
     }
 }
 
+/// Backend, device, the cursor after the options read so far, and the tag.
+type Prologue<'a, 'b> = (Backend, Device, Cursor<'a, 'b>, Option<&'a [u8]>);
+
+/// The common start of AI.MODELSTORE and AI.MODELSET: backend, device (by `device_rule`), and
+/// an optional `TAG`, leaving the cursor after them.
+fn prologue<'a, 'b>(
+    argv: &'b [&'a [u8]],
+    device_rule: fn(&[u8]) -> Result<Device>,
+) -> Result<Prologue<'a, 'b>> {
+    let backend = Backend::parse(argv[2]).ok_or(Error::UnsupportedBackend)?;
+    let device = device_rule(argv[3])?;
+    let mut ac = Cursor { argv, pos: 4 };
+    let tag = if ac.advance_if(b"TAG") {
+        ac.next()
+    } else {
+        None
+    };
+    Ok((backend, device, ac, tag))
+}
+
 /// Parses `AI.MODELSTORE <key> <backend> <device> [TAG t] [BATCHSIZE n [MINBATCHSIZE m
 /// [MINBATCHTIMEOUT t]]] [INPUTS <n> name... OUTPUTS <m> name...] BLOB <chunk>...` with RedisAI's
 /// strict keyword order and validation order (SPEC §3.3 rows 1-18).
@@ -119,14 +139,7 @@ pub fn parse_modelstore<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
     if argv.len() < 6 {
         return Err(Error::WrongArity(MODELSTORE));
     }
-    let backend = Backend::parse(argv[2]).ok_or(Error::UnsupportedBackend)?;
-    let device = Device::parse(argv[3])?;
-    let mut ac = Cursor { argv, pos: 4 };
-    let tag = if ac.advance_if(b"TAG") {
-        ac.next()
-    } else {
-        None
-    };
+    let (backend, device, mut ac, tag) = prologue(argv, Device::parse)?;
     let mut batchsize = 0;
     if ac.advance_if(b"BATCHSIZE") {
         batchsize = ac.count(Error::InvalidBatchSize)?;
@@ -197,14 +210,7 @@ pub fn parse_modelset<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
     if argv.len() < 4 {
         return Err(Error::WrongArity(MODELSET));
     }
-    let backend = Backend::parse(argv[2]).ok_or(Error::UnsupportedBackend)?;
-    let device = Device::parse_loose(argv[3])?;
-    let mut ac = Cursor { argv, pos: 4 };
-    let tag = if ac.advance_if(b"TAG") {
-        ac.next()
-    } else {
-        None
-    };
+    let (backend, device, mut ac, tag) = prologue(argv, Device::parse_loose)?;
     let mut batchsize = 0;
     if ac.advance_if(b"BATCHSIZE") {
         if backend == Backend::TfLite {
