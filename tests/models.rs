@@ -458,3 +458,58 @@ fn key_positions_are_reported_for_cluster_and_acl() {
     // The key-position request ran nothing.
     assert_eq!(c.cmd("EXISTS c"), Frame::Integer(0));
 }
+
+#[test]
+fn parallelism_settings_reach_the_backend_and_the_queues() {
+    let args = [
+        "THREADS_PER_QUEUE",
+        "2",
+        "INTRA_OP_PARALLELISM",
+        "1",
+        "INTER_OP_PARALLELISM",
+        "2",
+    ];
+    let server = Server::with(&args, &[]);
+    let mut c = server.client();
+    store_mnist(&mut c, "mnist");
+    // Several clients at once on the two CPU workers.
+    let mut clients: Vec<common::Client> = (0..8).map(|_| server.client()).collect();
+    let img = reference("one.raw");
+    c.call(&[
+        b"AI.TENSORSET".as_slice(),
+        b"img",
+        b"FLOAT",
+        b"1",
+        b"1",
+        b"28",
+        b"28",
+        b"BLOB",
+        &img,
+    ]);
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.send(&[
+            "AI.MODELEXECUTE",
+            "mnist",
+            "INPUTS",
+            "1",
+            "img",
+            "OUTPUTS",
+            "1",
+            &format!("o{i}"),
+        ]);
+    }
+    for client in &mut clients {
+        assert_eq!(client.read(), ok_frame("OK"));
+    }
+    assert_eq!(info_field(&mut c, "mnist", "calls"), 8);
+    let info = String::from_utf8(bulk(&c.cmd("INFO MODULES"))).unwrap();
+    for field in [
+        "ai_threads_per_queue:2",
+        "ai_intra_op_parallelism:1",
+        "ai_inter_op_parallelism:2",
+        "ai_onnxruntime_maximum_run_sessions_number:2",
+        "ai_queue_CPU_bthread_n2_used_cpu_total:",
+    ] {
+        assert!(info.contains(field), "{field} missing in\n{info}");
+    }
+}
