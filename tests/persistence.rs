@@ -5,8 +5,8 @@
 
 mod common;
 
+use common::payload::{module_payload, Field, AI_TENSOR_TYPE_ID};
 use common::{bulk, golden_dir, render, unhex, Frame, Server};
-use crc::{Crc, CRC_64_REDIS};
 
 const OK: &str = "+OK";
 
@@ -237,53 +237,9 @@ fn redisai_dump_payloads_restore_and_dump_back_identically() {
     assert_eq!(checked, 13);
 }
 
-/// RDB module opcodes and the AI_TENSOR module type id (name hash; low 10 bits = encver).
-const OPCODE_UINT: u8 = 2;
-const OPCODE_STRING: u8 = 5;
-const AI_TENSOR_TYPE_ID: u64 = 0x008f_d310_d48e_4404;
-
-enum Field<'a> {
-    U(u64),
-    S(&'a [u8]),
-}
-
-fn rdb_len(out: &mut Vec<u8>, n: u64) {
-    match n {
-        0..=63 => out.push(n as u8),
-        64..=16383 => out.extend_from_slice(&[0x40 | (n >> 8) as u8, n as u8]),
-        16384..=0xffff_ffff => {
-            out.push(0x80);
-            out.extend_from_slice(&(n as u32).to_be_bytes());
-        }
-        _ => {
-            out.push(0x81);
-            out.extend_from_slice(&n.to_be_bytes());
-        }
-    }
-}
-
 /// A DUMP payload of an AI_TENSOR value of encoding version `encver` made of `fields`.
 fn payload(encver: u64, fields: &[Field]) -> Vec<u8> {
-    let mut out = vec![7]; // RDB_TYPE_MODULE_2
-    rdb_len(&mut out, (AI_TENSOR_TYPE_ID & !0x3ff) | encver);
-    for field in fields {
-        match field {
-            Field::U(v) => {
-                out.push(OPCODE_UINT);
-                rdb_len(&mut out, *v);
-            }
-            Field::S(bytes) => {
-                out.push(OPCODE_STRING);
-                rdb_len(&mut out, bytes.len() as u64);
-                out.extend_from_slice(bytes);
-            }
-        }
-    }
-    out.push(0); // EOF opcode
-    out.extend_from_slice(&10u16.to_le_bytes()); // RDB version of Redis 7.0
-    let crc = Crc::<u64>::new(&CRC_64_REDIS).checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    module_payload(AI_TENSOR_TYPE_ID, encver, fields)
 }
 
 #[test]

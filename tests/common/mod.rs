@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 pub mod golden;
+pub mod payload;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
