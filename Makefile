@@ -22,9 +22,11 @@ ONNX_PLUGIN := $(DIST)/backends/redisai_onnxruntime
 build: setup
 	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime
 	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib
-	cp target/release/libredisai.so $(DIST)/redisai.so
-	cp target/release/libredisai_onnxruntime.so $(ONNX_PLUGIN)/redisai_onnxruntime.so
-	cp .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(ONNX_PLUGIN)/lib/
+	@# install(1) replaces files (new inode) instead of rewriting them in place, so a server still
+	@# running the old dist/ keeps its mapped code intact.
+	install -m 755 target/release/libredisai.so $(DIST)/redisai.so
+	install -m 755 target/release/libredisai_onnxruntime.so $(ONNX_PLUGIN)/redisai_onnxruntime.so
+	install -m 755 .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(ONNX_PLUGIN)/lib/
 	@echo "built $(DIST)/redisai.so and $(ONNX_PLUGIN)/"
 
 # `make run` loads the ONNX backend at start (set BACKEND_ARGS= to load it lazily instead).
