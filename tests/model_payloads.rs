@@ -92,9 +92,14 @@ fn every_model_encoding_version_restores_and_runs() {
             "v{encver}"
         );
         c.cmd("AI.TENSORSET iris FLOAT 1 4 VALUES 5.1 3.5 1.4 0.2");
-        let run = c.cmd(&format!("AI.MODELEXECUTE {key} INPUTS 1 iris OUTPUTS 1 out"));
+        let run = c.cmd(&format!(
+            "AI.MODELEXECUTE {key} INPUTS 1 iris OUTPUTS 1 out"
+        ));
         assert_eq!(run, ok_frame("OK"), "v{encver}");
-        assert_eq!(render(&c.cmd("AI.TENSORGET out VALUES")), "*[$b'-0.090524077415466309']");
+        assert_eq!(
+            render(&c.cmd("AI.TENSORGET out VALUES")),
+            "*[$b'-0.090524077415466309']"
+        );
         // Saved again as v4 (DUMP + RESTORE under another key) it reads the same.
         let dumped = bulk(&c.cmd(&format!("DUMP {key}")));
         assert_eq!(
