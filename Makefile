@@ -2,7 +2,7 @@
 #   make run    set up, build and start redis-server with the module loaded
 #   make test   set up, build, lint and run every test
 #   make build  build the install layout in dist/
-#   make bench  end-to-end benchmark of AI.MODELEXECUTE (markdown table)
+#   make bench  end-to-end benchmarks: AI.MODELEXECUTE, and a DAG vs separate commands (markdown)
 
 CARGO ?= cargo
 PORT ?= 6379
@@ -48,6 +48,7 @@ test: build lint
 # End-to-end MODELEXECUTE benchmark (requests/s, p50/p99), printed as a markdown table.
 bench: build
 	bash benches/modelexecute.sh
+	$(CARGO) bench --locked --bench dag
 
 clean:
 	$(CARGO) clean

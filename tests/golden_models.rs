@@ -1,4 +1,4 @@
-//! Replays the model, AI.INFO and AI.CONFIG pairs of the golden transcripts that involve the ONNX
+//! Replays the model, DAG, AI.INFO and AI.CONFIG pairs of the golden transcripts that involve the ONNX
 //! backend (or no backend at all) and compares the replies byte for byte.
 //!
 //! Pairs that need the TF or TORCH backends (their models, or their own error texts) are left to
@@ -12,18 +12,20 @@ use common::golden::{all_pairs, expected_reply, Pair};
 use common::{module_path, render, Server};
 
 /// Sections replayed here.
-const SECTIONS: [&str; 5] = [
+const SECTIONS: [&str; 7] = [
     "AI.MODELSTORE / MODELGET / MODELDEL / MODELEXECUTE / _MODELSCAN",
     "AI.MODELEXECUTE (success)",
     "AI.MODELSTORE / MODELGET / MODELEXECUTE / MODELDEL errors",
+    "AI.DAGEXECUTE / AI.DAGEXECUTE_RO",
+    "DAG errors (failing middle op, bad syntax)",
     "AI.INFO and AI.INFO RESETSTAT",
     "AI.CONFIG",
 ];
 
 /// Keys of TF/TORCH models and scripts in the transcript, and the outputs of their runs.
-const OTHER_BACKEND_KEYS: [&str; 12] = [
+const OTHER_BACKEND_KEYS: [&str; 14] = [
     "m_tf", "m_torch", "m_chunks", "m_tf_mb", "m_old", "m_old2", "s1", "oc", "od", "och", "omb",
-    "o_old",
+    "o_old", "dag_out", "never",
 ];
 
 /// Messages whose wording changed between ONNX Runtime 1.11 (the golden capture) and the

@@ -153,6 +153,66 @@ pub enum Error {
     #[error("ERR Model did not generate the expected number of outputs")]
     OutputsMissing,
 
+    // ---- Scripts (SPEC §3.14, §3.15) ----
+    #[error("ERR script key is empty")]
+    ScriptKeyEmpty,
+    /// A TIMEOUT on a model or script op inside a DAG (RedisAI refuses it after parsing it).
+    #[error("ERR TIMEOUT not allowed within a DAG command")]
+    TimeoutInDag,
+
+    // ---- AI.DAGEXECUTE[_RO] / AI.DAGRUN[_RO] (SPEC §3.16, §3.17) ----
+    /// AI.DAGEXECUTE[_RO] with fewer than 6 arguments; carries the command name.
+    #[error("ERR missing arguments for '{0}' command")]
+    DagMissingArguments(&'static str),
+    #[error("ERR missing arguments after LOAD keyword in DAG command")]
+    DagLoadMissing,
+    #[error("ERR invalid or negative value found in number of keys to LOAD")]
+    DagLoadCount,
+    #[error("ERR number of keys to LOAD into DAG does not match the number of given arguments")]
+    DagLoadKeys,
+    #[error("ERR PERSIST cannot be specified in a read-only DAG")]
+    DagPersistReadOnly,
+    #[error("ERR missing arguments after PERSIST keyword in DAG command")]
+    DagPersistMissing,
+    #[error("ERR invalid or negative value found in number of keys to PERSIST")]
+    DagPersistCount,
+    #[error("ERR PERSIST keys must be unique")]
+    DagPersistUnique,
+    #[error(
+        "ERR number of keys to PERSIST after DAG execution does not match the number of given arguments"
+    )]
+    DagPersistKeys,
+    #[error("ERR Missing ROUTING value")]
+    DagRoutingMissing,
+    /// An unexpected token before the ops, or a trailing `|>` (shown lossily as UTF-8); **two**
+    /// spaces after the colon, as RedisAI.
+    #[error("ERR Invalid DAG command. Unexpected argument:  {0}")]
+    DagUnexpectedArgument(String),
+    #[error(
+        "ERR AI.DAGEXECUTE and AI.DAGEXECUTE_RO commands must contain at least one out of ROUTING, LOAD, PERSIST keywords"
+    )]
+    DagNoKeyword,
+    #[error("ERR DAG is empty")]
+    DagEmpty,
+    /// AI.MODELRUN / AI.SCRIPTRUN op in AI.DAGEXECUTE; no `ERR ` prefix, as RedisAI.
+    #[error("Deprecated {0} cannot be used in AI.DAGEXECUTE command")]
+    DagDeprecatedOp(&'static str),
+    /// AI.MODELEXECUTE / AI.SCRIPTEXECUTE op in AI.DAGRUN; no `ERR ` prefix, as RedisAI.
+    #[error("{0} cannot be used in a deprecated AI.DAGRUN command")]
+    DagNewOpInDagRun(&'static str),
+    #[error("ERR AI.SCRIPTEXECUTE command cannot be specified in a read-only DAG")]
+    DagScriptInReadOnly,
+    /// No `ERR ` prefix, as RedisAI.
+    #[error("Unsupported command within DAG")]
+    DagUnsupportedCommand,
+    /// Arity of an AI.TENSORSET / AI.TENSORGET op inside a DAG: no `ERR ` prefix, as RedisAI.
+    #[error("wrong number of arguments for '{0}' command")]
+    DagOpWrongArity(&'static str),
+    #[error("ERR INPUT key cannot be found in DAG")]
+    DagInputNotFound,
+    #[error("ERR PERSIST key cannot be found in DAG")]
+    DagPersistNotFound,
+
     // ---- AI.INFO / AI.CONFIG (SPEC §3.18, §3.19) ----
     #[error("ERR cannot find run info for key")]
     RunInfoNotFound,
@@ -197,6 +257,11 @@ impl Error {
     /// `Invalid argument: <token>`, the token shown lossily as UTF-8.
     pub fn invalid_argument(token: &[u8]) -> Self {
         Error::InvalidArgument(String::from_utf8_lossy(token).into_owned())
+    }
+
+    /// `ERR Invalid DAG command. Unexpected argument:  <token>`, the token shown lossily.
+    pub fn dag_unexpected_argument(token: &[u8]) -> Self {
+        Error::DagUnexpectedArgument(String::from_utf8_lossy(token).into_owned())
     }
 
     /// A backend's own message (kept verbatim; one-lined when displayed).
@@ -277,6 +342,32 @@ mod tests {
             (CrossSlot, "ERR CROSSSLOT Keys in request don't hash to the same slot"),
             (BatchSizeMismatch, "ERR Model did not generate the expected batch size"),
             (OutputsMissing, "ERR Model did not generate the expected number of outputs"),
+            (ScriptKeyEmpty, "ERR script key is empty"),
+            (TimeoutInDag, "ERR TIMEOUT not allowed within a DAG command"),
+            (DagMissingArguments("AI.DAGEXECUTE"), "ERR missing arguments for 'AI.DAGEXECUTE' command"),
+            (DagMissingArguments("AI.DAGEXECUTE_RO"), "ERR missing arguments for 'AI.DAGEXECUTE_RO' command"),
+            (DagLoadMissing, "ERR missing arguments after LOAD keyword in DAG command"),
+            (DagLoadCount, "ERR invalid or negative value found in number of keys to LOAD"),
+            (DagLoadKeys, "ERR number of keys to LOAD into DAG does not match the number of given arguments"),
+            (DagPersistReadOnly, "ERR PERSIST cannot be specified in a read-only DAG"),
+            (DagPersistMissing, "ERR missing arguments after PERSIST keyword in DAG command"),
+            (DagPersistCount, "ERR invalid or negative value found in number of keys to PERSIST"),
+            (DagPersistUnique, "ERR PERSIST keys must be unique"),
+            (DagPersistKeys, "ERR number of keys to PERSIST after DAG execution does not match the number of given arguments"),
+            (DagRoutingMissing, "ERR Missing ROUTING value"),
+            (Error::dag_unexpected_argument(b"FOO"), "ERR Invalid DAG command. Unexpected argument:  FOO"),
+            (DagNoKeyword, "ERR AI.DAGEXECUTE and AI.DAGEXECUTE_RO commands must contain at least one out of ROUTING, LOAD, PERSIST keywords"),
+            (DagEmpty, "ERR DAG is empty"),
+            (DagDeprecatedOp("AI.MODELRUN"), "Deprecated AI.MODELRUN cannot be used in AI.DAGEXECUTE command"),
+            (DagDeprecatedOp("AI.SCRIPTRUN"), "Deprecated AI.SCRIPTRUN cannot be used in AI.DAGEXECUTE command"),
+            (DagNewOpInDagRun("AI.MODELEXECUTE"), "AI.MODELEXECUTE cannot be used in a deprecated AI.DAGRUN command"),
+            (DagNewOpInDagRun("AI.SCRIPTEXECUTE"), "AI.SCRIPTEXECUTE cannot be used in a deprecated AI.DAGRUN command"),
+            (DagScriptInReadOnly, "ERR AI.SCRIPTEXECUTE command cannot be specified in a read-only DAG"),
+            (DagUnsupportedCommand, "Unsupported command within DAG"),
+            (DagOpWrongArity("AI.TENSORGET"), "wrong number of arguments for 'AI.TENSORGET' command"),
+            (DagOpWrongArity("AI.TENSORSET"), "wrong number of arguments for 'AI.TENSORSET' command"),
+            (DagInputNotFound, "ERR INPUT key cannot be found in DAG"),
+            (DagPersistNotFound, "ERR PERSIST key cannot be found in DAG"),
             (RunInfoNotFound, "ERR cannot find run info for key"),
             (BackendLoadFailed, "ERR error loading backend"),
             (BackendsPathMissing, "ERR BACKENDSPATH: missing path argument"),

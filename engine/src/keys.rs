@@ -56,6 +56,55 @@ pub fn modelrun(argv: &[&[u8]]) -> Vec<usize> {
     keys
 }
 
+/// `AI.DAGEXECUTE[_RO]` / `AI.DAGRUN[_RO]`: the LOAD and PERSIST lists, the ROUTING value, and
+/// the model or script key of every AI.MODELEXECUTE / AI.SCRIPTEXECUTE / AI.MODELRUN /
+/// AI.SCRIPTRUN op. The options are walked as the parser walks them (a list takes its `<n>`
+/// tokens, `|>` included); DAG-local tensor names are not keys.
+pub fn dag(argv: &[&[u8]]) -> Vec<usize> {
+    let is_separator = |a: &[u8]| a == b"|>";
+    let mut keys = Vec::new();
+    let mut pos = 1;
+    while pos < argv.len() && !is_separator(argv[pos]) {
+        let token = argv[pos];
+        if token.eq_ignore_ascii_case(b"LOAD") || token.eq_ignore_ascii_case(b"PERSIST") {
+            let start = pos + 2;
+            let end = start
+                .saturating_add(count_at(argv, pos + 1))
+                .min(argv.len());
+            keys.extend(start..end);
+            pos = end.max(start);
+        } else if token.eq_ignore_ascii_case(b"ROUTING") {
+            if pos + 1 < argv.len() {
+                keys.push(pos + 1);
+            }
+            pos += 2;
+        } else if token.eq_ignore_ascii_case(b"TIMEOUT") {
+            pos += 2;
+        } else {
+            pos += 1;
+        }
+    }
+    for op in pos..argv.len() {
+        if !is_separator(argv[op]) {
+            continue;
+        }
+        let runs = argv.get(op + 1).is_some_and(|name| {
+            [
+                &b"AI.MODELEXECUTE"[..],
+                b"AI.SCRIPTEXECUTE",
+                b"AI.MODELRUN",
+                b"AI.SCRIPTRUN",
+            ]
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
+        });
+        if runs && argv.get(op + 2).is_some_and(|key| !is_separator(key)) {
+            keys.push(op + 2);
+        }
+    }
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +130,44 @@ mod tests {
         let a = argv("AI.MODELRUN m TIMEOUT 9 INPUTS a OUTPUTS c");
         assert_eq!(modelrun(&a), vec![1, 5, 7]);
         assert_eq!(modelrun(&argv("AI.MODELRUN")), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn dag_keys() {
+        let table: &[(&str, &[usize])] = &[
+            (
+                "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 out |> AI.MODELEXECUTE m INPUTS 2 ia ib OUTPUTS 1 t |> AI.SCRIPTEXECUTE s bar INPUTS 1 t OUTPUTS 1 out",
+                &[3, 4, 7, 10, 20],
+            ),
+            (
+                "AI.DAGEXECUTE ROUTING ia TIMEOUT 5 |> AI.TENSORSET x FLOAT 1 VALUES 1",
+                &[2],
+            ),
+            (
+                "ai.dagexecute_ro persist 1 p routing {1} |> ai.modelexecute m INPUTS 1 a OUTPUTS 1 b",
+                &[3, 5, 8],
+            ),
+            (
+                "AI.DAGRUN |> AI.MODELRUN m INPUTS a OUTPUTS b |> AI.SCRIPTRUN s f INPUTS b OUTPUTS c",
+                &[3, 10],
+            ),
+            // Lenient on malformed commands.
+            ("AI.DAGEXECUTE", &[]),
+            ("AI.DAGEXECUTE LOAD", &[]),
+            ("AI.DAGEXECUTE LOAD 5 a b", &[3, 4]),
+            ("AI.DAGEXECUTE LOAD x a |> AI.TENSORGET a", &[]),
+            ("AI.DAGEXECUTE LOAD -1 a ROUTING r", &[5]),
+            ("AI.DAGEXECUTE ROUTING", &[]),
+            ("AI.DAGEXECUTE TIMEOUT", &[]),
+            ("AI.DAGEXECUTE LOAD 2 a |> AI.TENSORGET a", &[3, 4]),
+            ("AI.DAGEXECUTE ROUTING r |> AI.MODELEXECUTE", &[2]),
+            ("AI.DAGEXECUTE ROUTING r |> AI.MODELEXECUTE |> x", &[2]),
+            ("AI.DAGEXECUTE ROUTING r |> AI.TENSORGET AI.MODELEXECUTE m", &[2]),
+            ("AI.DAGEXECUTE |> |> AI.MODELEXECUTE m", &[4]),
+        ];
+        for (cmd, expected) in table {
+            assert_eq!(dag(&argv(cmd)), *expected, "{cmd}");
+        }
+        assert_eq!(dag(&[]), Vec::<usize>::new());
     }
 }

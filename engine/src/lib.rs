@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod batching;
 pub mod config;
+pub mod dag;
 pub mod keys;
 pub mod model;
 pub mod model_cmd;

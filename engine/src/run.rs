@@ -1,6 +1,7 @@
 //! One model run request (MODELEXECUTE is a one-op DAG) and how a worker executes a batch of them.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,9 @@ pub enum RunOutcome {
     Failed(Error),
     /// TIMEOUT passed before a worker picked the request up; nothing ran.
     TimedOut,
+    /// The request's `cancel` flag was set before a worker picked it up (another op of its DAG
+    /// failed); nothing ran.
+    Cancelled,
 }
 
 /// Completion callback of a request (unblocks the client in the module).
@@ -31,6 +35,8 @@ pub struct RunRequest {
     pub inputs: Vec<Arc<Tensor>>,
     pub enqueued_at: Instant,
     pub timeout: Option<Duration>,
+    /// Set when the request must not run any more (checked when a worker picks it up).
+    pub cancel: Option<Arc<AtomicBool>>,
     pub on_done: OnDone,
 }
 
@@ -93,6 +99,12 @@ fn run_model(model: &Model, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, E
 /// the same model with compatible inputs, concatenated on dim 0, run once and split back.
 pub fn execute(batch: Vec<RunRequest>) {
     let now = Instant::now();
+    let (cancelled, batch): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .partition(|r| r.cancel.as_ref().is_some_and(|c| c.load(Ordering::Acquire)));
+    for r in cancelled {
+        (r.on_done)(RunOutcome::Cancelled);
+    }
     let (expired, live): (Vec<_>, Vec<_>) = batch.into_iter().partition(|r| r.timed_out(now));
     for r in expired {
         (r.on_done)(RunOutcome::TimedOut);

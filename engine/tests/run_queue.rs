@@ -128,6 +128,7 @@ fn submit(
         inputs: vec![input],
         enqueued_at: Instant::now(),
         timeout,
+        cancel: None,
         on_done: Box::new(move |outcome| {
             let _ = tx.send(outcome);
         }),

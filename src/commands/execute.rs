@@ -73,7 +73,7 @@ pub fn modelrun(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 }
 
 /// The model stored at `key` (a shared reference).
-fn model_at(ctx: &Context, key: &RedisString) -> Result<Arc<Model>, Error> {
+pub fn model_at(ctx: &Context, key: &RedisString) -> Result<Arc<Model>, Error> {
     let key = ctx.open_key(key);
     let value = key
         .get_value::<ModelValue>(&MODEL_TYPE)
@@ -111,6 +111,7 @@ fn submit(ctx: &Context, model: Arc<Model>, parsed: ExecuteArgs<'_>) -> Result<(
         inputs,
         enqueued_at: Instant::now(),
         timeout: parsed.timeout_ms.map(Duration::from_millis),
+        cancel: None,
         on_done: Box::new(move |outcome| {
             blocked.finish(Box::new(move |ctx| complete(ctx, outcome, &outputs)));
         }),
@@ -122,35 +123,34 @@ fn submit(ctx: &Context, model: Arc<Model>, parsed: ExecuteArgs<'_>) -> Result<(
 fn complete(ctx: &Context, outcome: RunOutcome, output_keys: &[Vec<u8>]) {
     match outcome {
         RunOutcome::TimedOut => reply::simple(ctx, "TIMEDOUT"),
+        // Single runs are never cancelled; answer like a timeout if one ever is.
+        RunOutcome::Cancelled => reply::simple(ctx, "TIMEDOUT"),
         RunOutcome::Failed(e) => reply::error(ctx, &e),
-        RunOutcome::Done(outputs) => match write_outputs(ctx, output_keys, outputs) {
-            Ok(()) => reply::ok(ctx),
-            Err(e) => reply::error(ctx, &e),
-        },
+        RunOutcome::Done(outputs) => {
+            let entries: Vec<(&[u8], Option<Arc<Tensor>>)> =
+                output_keys.iter().map(Vec::as_slice).zip(outputs).collect();
+            match write_tensors(ctx, &entries) {
+                Ok(()) => reply::ok(ctx),
+                Err(e) => reply::error(ctx, &e),
+            }
+        }
     }
 }
 
-/// Stores each produced output under its key, replicated as `AI.TENSORSET ... BLOB`. Every key
-/// is checked first, so a WRONGTYPE output key leaves all keys unchanged.
-pub fn write_outputs(
-    ctx: &Context,
-    keys: &[Vec<u8>],
-    outputs: Vec<Option<Arc<Tensor>>>,
-) -> Result<(), Error> {
-    let names: Vec<RedisString> = keys
-        .iter()
-        .map(|k| ctx.create_string(k.as_slice()))
-        .collect();
+/// Stores each tensor under its key (skipping `None`), replicated as `AI.TENSORSET ... BLOB`.
+/// Every key's type is checked first, so a WRONGTYPE key leaves all keys unchanged.
+pub fn write_tensors(ctx: &Context, entries: &[(&[u8], Option<Arc<Tensor>>)]) -> Result<(), Error> {
+    let names: Vec<RedisString> = entries.iter().map(|(k, _)| ctx.create_string(*k)).collect();
     for name in &names {
         ctx.open_key(name)
             .get_value::<TensorValue>(&TENSOR_TYPE)
             .map_err(|_| Error::WrongType)?;
     }
-    for (name, output) in names.iter().zip(outputs) {
-        let Some(tensor) = output else { continue };
+    for (name, (_, tensor)) in names.iter().zip(entries) {
+        let Some(tensor) = tensor else { continue };
         let key = ctx.open_key_writable(name);
-        replicate_tensorset(ctx, name.as_slice(), &tensor);
-        key.set_value(&TENSOR_TYPE, TensorValue(tensor))
+        replicate_tensorset(ctx, name.as_slice(), tensor);
+        key.set_value(&TENSOR_TYPE, TensorValue(Arc::clone(tensor)))
             .map_err(|_| Error::WrongType)?;
     }
     Ok(())

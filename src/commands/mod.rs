@@ -1,6 +1,7 @@
 //! Command handlers, one family per file. Each one parses with the engine, opens keys, replies.
 
 pub mod admin;
+pub mod dag;
 pub mod execute;
 pub mod model;
 pub mod tensor;

@@ -51,7 +51,7 @@ pub fn tensorget(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 }
 
 /// The server's `proto-max-bulk-len`: the largest tensor a client could ever read back.
-fn max_bulk_len(ctx: &Context) -> u64 {
+pub fn max_bulk_len(ctx: &Context) -> u64 {
     match ctx.call("CONFIG", &["GET", "proto-max-bulk-len"]) {
         Ok(RedisValue::Array(items)) => items.get(1).and_then(|v| match v {
             RedisValue::SimpleString(s) => s.parse().ok(),

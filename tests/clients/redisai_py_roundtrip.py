@@ -51,6 +51,31 @@ info = con.infoget("mnist")
 assert info["key"] == "mnist" and info["type"] == "MODEL", info
 assert info["backend"] == "ONNX" and info["calls"] == 1 and info["errors"] == 0, info
 assert info["samples"] == 1 and info["duration"] > 0, info
+
+# DAGs through the client's builder: DAGEXECUTE with LOAD/PERSIST/TIMEOUT, a read-only DAG with
+# ROUTING, and the deprecated DAGRUN form (no LOAD/PERSIST/ROUTING).
+dag = con.dag(load=["img"], persist=["dag_scores"], timeout=5000)
+dag.modelexecute("mnist", inputs=["img"], outputs=["dag_scores"])
+dag.tensorget("dag_scores")
+result = dag.execute()
+assert result[0] == "OK", result
+assert int(np.argmax(result[1])) == 1, result
+assert int(np.argmax(con.tensorget("dag_scores"))) == 1
+dag = con.dag(routing="img", readonly=True)
+dag.tensorset("x", [1.5, 2.5], shape=(1, 2), dtype="float")
+dag.tensorget("x", as_numpy=False)
+result = dag.execute()
+assert result[0] == "OK" and result[1]["values"] == [1.5, 2.5], result
+dag = con.dag()
+dag.tensorset("x", [5.1, 3.5, 1.4, 0.2], shape=(1, 4), dtype="float")
+dag.modelrun("iris_m", inputs=["x"], outputs=["y"])
+dag.tensorget("y", as_numpy=False)
+result = dag.execute()
+assert result[0] == "OK" and result[1] == "OK", result
+assert abs(result[2]["values"][0] - (-0.090524077415466309)) < 1e-6, result
+assert not con.exists("x") and not con.exists("y")
+
+assert con.infoget("mnist")["calls"] == 2
 assert con.inforeset("mnist") == "OK"
 assert con.infoget("mnist")["calls"] == 0
 

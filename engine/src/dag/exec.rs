@@ -1,0 +1,263 @@
+//! Running a [`DagPlan`]: TENSORSET/TENSORGET ops need no worker; each model op is queued on its
+//! model's device queue (as an ordinary [`RunRequest`], so it batches with other requests) as soon
+//! as all its inputs exist, so independent ops run concurrently and dependent ops in order. The
+//! first failure cancels what has not started; TIMEOUT is checked when a worker picks an op up.
+//! The outcome is delivered once, when nothing is in flight any more.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use redisai_core::{Error, Tensor};
+
+use super::{DagOp, DagPlan, Slot, SlotSource};
+use crate::run::{RunOutcome, RunRequest};
+
+/// What became of one op.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpResult {
+    /// Never ran (its inputs were never produced, or the DAG failed or timed out first).
+    NotRun,
+    Done,
+    Failed(Error),
+}
+
+/// The result of a whole DAG, handed to the caller's completion.
+#[derive(Debug)]
+pub struct DagOutcome {
+    /// A model op was picked up after TIMEOUT: the reply is `TIMEDOUT` and nothing is persisted.
+    pub timed_out: bool,
+    /// One result per op, in op order.
+    pub results: Vec<OpResult>,
+    /// The final value of every tensor version (`None`: never produced).
+    pub tensors: Vec<Option<Arc<Tensor>>>,
+}
+
+impl DagOutcome {
+    /// Whether any op failed (then nothing is persisted).
+    pub fn failed(&self) -> bool {
+        self.timed_out
+            || self
+                .results
+                .iter()
+                .any(|r| matches!(r, OpResult::Failed(_)))
+    }
+}
+
+/// Called once with the outcome (on a worker thread, or on the caller's for model-free DAGs).
+pub type OnDagDone = Box<dyn FnOnce(DagOutcome) + Send>;
+
+/// Queues a request on the named device queue (injected: the module uses its run queues).
+pub type Submit = Arc<dyn Fn(&str, RunRequest) + Send + Sync>;
+
+struct State {
+    tensors: Vec<Option<Arc<Tensor>>>,
+    results: Vec<OpResult>,
+    /// Per op: inputs not produced yet.
+    waiting: Vec<usize>,
+    /// Model ops queued and not finished.
+    in_flight: usize,
+    timed_out: bool,
+    on_done: Option<OnDagDone>,
+}
+
+struct DagRun {
+    ops: Vec<DagOp>,
+    /// Per slot: the ops that read it.
+    readers: Vec<Vec<usize>>,
+    enqueued_at: Instant,
+    timeout: Option<std::time::Duration>,
+    /// Set on the first failure: queued ops of this DAG are cancelled when picked up.
+    failed: Arc<AtomicBool>,
+    submit: Submit,
+    state: Mutex<State>,
+}
+
+/// Whether the plan has ops that need a worker (else [`complete_now`] answers at once).
+pub fn needs_workers(plan: &DagPlan) -> bool {
+    plan.ops
+        .iter()
+        .any(|op| matches!(op, DagOp::ModelExecute { .. }))
+}
+
+fn initial_tensors(slots: &[SlotSource]) -> Vec<Option<Arc<Tensor>>> {
+    slots
+        .iter()
+        .map(|s| match s {
+            SlotSource::Loaded(t) | SlotSource::Set(t) => Some(Arc::clone(t)),
+            SlotSource::Produced => None,
+        })
+        .collect()
+}
+
+/// Results of the ops that need no worker, given the tensors that exist.
+fn settle(ops: &[DagOp], results: &mut [OpResult], tensors: &[Option<Arc<Tensor>>]) {
+    for (op, result) in ops.iter().zip(results.iter_mut()) {
+        match op {
+            DagOp::TensorSet { .. } => *result = OpResult::Done,
+            DagOp::TensorGet { input, .. } if tensors[*input].is_some() => *result = OpResult::Done,
+            _ => {}
+        }
+    }
+}
+
+/// The outcome of a plan without model ops, computed on the spot.
+pub fn complete_now(plan: &DagPlan) -> DagOutcome {
+    let tensors = initial_tensors(&plan.slots);
+    let mut results = vec![OpResult::NotRun; plan.ops.len()];
+    settle(&plan.ops, &mut results, &tensors);
+    DagOutcome {
+        timed_out: false,
+        results,
+        tensors,
+    }
+}
+
+/// Starts a plan: queues every model op whose inputs exist; `on_done` gets the outcome once all
+/// model ops have finished or can no longer run. `enqueued_at` is when the DAG was received.
+pub fn start(plan: DagPlan, enqueued_at: Instant, submit: Submit, on_done: OnDagDone) {
+    let tensors = initial_tensors(&plan.slots);
+    let mut readers = vec![Vec::new(); plan.slots.len()];
+    let mut waiting = vec![0; plan.ops.len()];
+    for (i, op) in plan.ops.iter().enumerate() {
+        if let DagOp::ModelExecute { inputs, .. } = op {
+            for &slot in inputs {
+                readers[slot].push(i);
+                if tensors[slot].is_none() {
+                    waiting[i] += 1;
+                }
+            }
+        }
+    }
+    let run = Arc::new(DagRun {
+        readers,
+        enqueued_at,
+        timeout: plan.timeout,
+        failed: Arc::new(AtomicBool::new(false)),
+        submit,
+        state: Mutex::new(State {
+            tensors,
+            results: vec![OpResult::NotRun; plan.ops.len()],
+            waiting,
+            in_flight: 0,
+            timed_out: false,
+            on_done: Some(on_done),
+        }),
+        ops: plan.ops,
+    });
+    let ready: Vec<usize> = {
+        let mut state = run.lock();
+        let ready: Vec<usize> = (0..run.ops.len())
+            .filter(|&i| matches!(run.ops[i], DagOp::ModelExecute { .. }) && state.waiting[i] == 0)
+            .collect();
+        state.in_flight = ready.len();
+        ready
+    };
+    if ready.is_empty() {
+        run.finish();
+        return;
+    }
+    for i in ready {
+        run.queue(i);
+    }
+}
+
+impl DagRun {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues model op `i` (counted in `in_flight` by the caller).
+    fn queue(self: &Arc<Self>, i: usize) {
+        let DagOp::ModelExecute { model, inputs, .. } = &self.ops[i] else {
+            return;
+        };
+        let tensors: Vec<Arc<Tensor>> = {
+            let state = self.lock();
+            inputs
+                .iter()
+                .map(|&s| Arc::clone(state.tensors[s].as_ref().expect("inputs exist when queued")))
+                .collect()
+        };
+        let run = Arc::clone(self);
+        let request = RunRequest {
+            model: Arc::clone(model),
+            inputs: tensors,
+            enqueued_at: self.enqueued_at,
+            timeout: self.timeout,
+            cancel: Some(Arc::clone(&self.failed)),
+            on_done: Box::new(move |outcome| run.op_finished(i, outcome)),
+        };
+        (self.submit)(&model.device().queue_name(), request);
+    }
+
+    fn op_finished(self: &Arc<Self>, i: usize, outcome: RunOutcome) {
+        let mut next = Vec::new();
+        let done = {
+            let mut state = self.lock();
+            match outcome {
+                RunOutcome::Done(produced) => {
+                    state.results[i] = OpResult::Done;
+                    if let DagOp::ModelExecute { outputs, .. } = &self.ops[i] {
+                        for (&slot, tensor) in outputs.iter().zip(produced) {
+                            if tensor.is_some() {
+                                state.tensors[slot] = tensor;
+                                next.extend(self.unblocked_by(&mut state, slot));
+                            }
+                        }
+                    }
+                }
+                RunOutcome::Failed(e) => {
+                    state.results[i] = OpResult::Failed(e);
+                    self.failed.store(true, Ordering::Release);
+                }
+                RunOutcome::TimedOut => {
+                    state.timed_out = true;
+                    self.failed.store(true, Ordering::Release);
+                }
+                RunOutcome::Cancelled => {}
+            }
+            if self.failed.load(Ordering::Acquire) {
+                next.clear();
+            }
+            state.in_flight = state.in_flight - 1 + next.len();
+            state.in_flight == 0
+        };
+        for op in next {
+            self.queue(op);
+        }
+        if done {
+            self.finish();
+        }
+    }
+
+    /// Ops whose last missing input is `slot`.
+    fn unblocked_by(&self, state: &mut State, slot: Slot) -> Vec<usize> {
+        let mut ready = Vec::new();
+        for &reader in &self.readers[slot] {
+            state.waiting[reader] -= 1;
+            if state.waiting[reader] == 0 {
+                ready.push(reader);
+            }
+        }
+        ready
+    }
+
+    fn finish(&self) {
+        let (outcome, on_done) = {
+            let mut state = self.lock();
+            let mut results = std::mem::take(&mut state.results);
+            let tensors = std::mem::take(&mut state.tensors);
+            settle(&self.ops, &mut results, &tensors);
+            let outcome = DagOutcome {
+                timed_out: state.timed_out,
+                results,
+                tensors,
+            };
+            (outcome, state.on_done.take())
+        };
+        if let Some(on_done) = on_done {
+            on_done(outcome);
+        }
+    }
+}

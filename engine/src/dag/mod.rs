@@ -1,0 +1,106 @@
+//! DAG pipelines (AI.DAGEXECUTE[_RO], deprecated AI.DAGRUN[_RO]; SPEC §3.16, §3.17, §7).
+//!
+//! `parse` turns a command into a [`DagPlan`] on the main thread: LOAD keys and models are read
+//! through the caller's [`DagKeys`] (shared references, no copies), TENSORSET ops are built, and
+//! every tensor name is resolved to a version ([`Slot`]) so later ops see the newest one.
+//! `exec` runs a plan: model ops go to their devices' run queues as soon as their inputs exist
+//! (independent ops run concurrently), and the outcome comes back to the caller once.
+
+pub mod exec;
+pub mod parse;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redisai_core::{Result, Tensor};
+
+use crate::model::Model;
+use crate::tensor_cmd::GetFormat;
+
+/// Which DAG command is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DagCommand {
+    Execute,
+    ExecuteRo,
+    /// Deprecated AI.DAGRUN.
+    Run,
+    /// Deprecated AI.DAGRUN_RO.
+    RunRo,
+}
+
+impl DagCommand {
+    /// The upper-case command name (for messages).
+    pub fn name(self) -> &'static str {
+        match self {
+            DagCommand::Execute => "AI.DAGEXECUTE",
+            DagCommand::ExecuteRo => "AI.DAGEXECUTE_RO",
+            DagCommand::Run => "AI.DAGRUN",
+            DagCommand::RunRo => "AI.DAGRUN_RO",
+        }
+    }
+
+    /// The `_RO` variants: no PERSIST, no script ops (DAGEXECUTE_RO).
+    pub fn read_only(self) -> bool {
+        matches!(self, DagCommand::ExecuteRo | DagCommand::RunRo)
+    }
+
+    /// The deprecated AI.DAGRUN forms (MODELRUN/SCRIPTRUN ops, no mandatory keyword).
+    pub fn deprecated(self) -> bool {
+        matches!(self, DagCommand::Run | DagCommand::RunRo)
+    }
+}
+
+/// A tensor version inside a DAG: an index into [`DagPlan::slots`].
+pub type Slot = usize;
+
+/// Where a tensor version comes from.
+#[derive(Debug, Clone)]
+pub enum SlotSource {
+    /// Read from the keyspace by LOAD.
+    Loaded(Arc<Tensor>),
+    /// Built by an AI.TENSORSET op at parse time.
+    Set(Arc<Tensor>),
+    /// Written by a model (or script) op when it runs.
+    Produced,
+}
+
+/// One op of a DAG, with its tensors resolved to versions.
+#[derive(Debug)]
+pub enum DagOp {
+    /// AI.TENSORSET: replies OK; its tensor is `output`'s `SlotSource::Set`.
+    TensorSet { output: Slot },
+    /// AI.TENSORGET: replies the tensor in `format`, or `NA` if it was never produced.
+    TensorGet { input: Slot, format: GetFormat },
+    /// AI.MODELEXECUTE (or AI.MODELRUN in AI.DAGRUN).
+    ModelExecute {
+        model: Arc<Model>,
+        inputs: Vec<Slot>,
+        outputs: Vec<Slot>,
+    },
+}
+
+/// A parsed, resolved DAG, ready to run.
+#[derive(Debug)]
+pub struct DagPlan {
+    pub command: DagCommand,
+    /// Every tensor version, in creation order.
+    pub slots: Vec<SlotSource>,
+    pub ops: Vec<DagOp>,
+    /// PERSIST keys with the final version of their tensor, in PERSIST order.
+    pub persist: Vec<(Vec<u8>, Slot)>,
+    /// TIMEOUT (0 when given as 0 or negative, which RedisAI accepts for DAGs).
+    pub timeout: Option<Duration>,
+}
+
+/// The keyspace as the parser sees it (the module reads keys; tests pass doubles).
+pub trait DagKeys {
+    /// A LOAD key: `ERR tensor key is empty or in a different shard` / WRONGTYPE.
+    fn tensor(&mut self, key: &[u8]) -> Result<Arc<Tensor>>;
+    /// The model of an AI.MODELEXECUTE op: `ERR model key is empty` / WRONGTYPE.
+    fn model(&mut self, key: &[u8]) -> Result<Arc<Model>>;
+    /// The script of an AI.SCRIPTEXECUTE op. Scripts are not part of this release, so this
+    /// always fails: `ERR script key is empty` / WRONGTYPE.
+    fn script(&mut self, key: &[u8]) -> Result<()>;
+    /// The largest tensor an AI.TENSORSET op without data may allocate (proto-max-bulk-len).
+    fn max_tensor_bytes(&mut self) -> u64;
+}

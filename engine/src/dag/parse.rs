@@ -1,0 +1,360 @@
+//! AI.DAGEXECUTE[_RO] and the deprecated AI.DAGRUN[_RO] grammars (SPEC §3.16, §3.17, §7).
+//!
+//! Three passes, in RedisAI's order, so the first failing check is the one reported:
+//! 1. the options before the first `|>` (LOAD keys are read as soon as they are parsed) and the
+//!    split of the rest into ops;
+//! 2. every op, with its own grammar (models are looked up between arity and parse, as the
+//!    standalone commands do);
+//! 3. name resolution: every tensor name becomes a version ([`Slot`]); an op's inputs resolve to
+//!    the newest version before its outputs create new ones, PERSIST keys to the final one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redisai_core::numparse::parse_i64;
+use redisai_core::{Error, Result, Tensor};
+
+use super::{DagCommand, DagKeys, DagOp, DagPlan, Slot, SlotSource};
+use crate::model::Model;
+use crate::model_cmd::{
+    modelexecute_arity, modelrun_arity, parse_modelexecute, parse_modelrun, ExecuteArgs,
+};
+use crate::names::{MODELEXECUTE, MODELRUN, TENSORGET, TENSORSET};
+use crate::tensor_cmd::{parse_tensorget_format, parse_tensorset, tensorget_arity, GetFormat};
+
+const SCRIPTEXECUTE: &str = "AI.SCRIPTEXECUTE";
+const SCRIPTRUN: &str = "AI.SCRIPTRUN";
+
+/// Whether `token` is the op separator `|>`.
+fn is_separator(token: &[u8]) -> bool {
+    token == b"|>"
+}
+
+/// Parses and resolves a DAG command (`argv` includes the command name). MULTI/Lua is the
+/// caller's check (row 0); everything else is reported here, before anything runs.
+pub fn parse_dag(command: DagCommand, argv: &[&[u8]], keys: &mut impl DagKeys) -> Result<DagPlan> {
+    if command.deprecated() {
+        if argv.len() < 4 {
+            return Err(Error::WrongArity(command.name()));
+        }
+    } else if argv.len() < 6 {
+        return Err(Error::DagMissingArguments(command.name()));
+    }
+    let header = parse_header(command, argv, keys)?;
+    let ops = header
+        .ops
+        .iter()
+        .map(|op| parse_op(command, op, keys))
+        .collect::<Result<Vec<_>>>()?;
+    resolve(command, header, ops)
+}
+
+/// The options of a DAG and its ops' arguments, before the ops are parsed.
+struct Header<'a> {
+    loaded: Vec<(&'a [u8], Arc<Tensor>)>,
+    persist: Vec<&'a [u8]>,
+    timeout: Option<Duration>,
+    /// Each op's arguments, its name first (possibly empty: `|> |>`).
+    ops: Vec<&'a [&'a [u8]]>,
+}
+
+/// Rows 2-19: LOAD / PERSIST / ROUTING / TIMEOUT, each at most once and only before the first
+/// `|>`; ops run to the next `|>`; a trailing `|>` or anything else is unexpected.
+fn parse_header<'a>(
+    command: DagCommand,
+    argv: &'a [&'a [u8]],
+    keys: &mut impl DagKeys,
+) -> Result<Header<'a>> {
+    let mut header = Header {
+        loaded: Vec::new(),
+        persist: Vec::new(),
+        timeout: None,
+        ops: Vec::new(),
+    };
+    let (mut load, mut persist, mut routing, mut timeout) = (false, false, false, false);
+    let mut pos = 1;
+    while pos < argv.len() {
+        let token = argv[pos];
+        let options = header.ops.is_empty();
+        if options && !load && token.eq_ignore_ascii_case(b"LOAD") {
+            pos = parse_load(argv, pos, keys, &mut header.loaded)?;
+            load = true;
+        } else if options && !persist && token.eq_ignore_ascii_case(b"PERSIST") {
+            if command.read_only() {
+                return Err(Error::DagPersistReadOnly);
+            }
+            pos = parse_persist(argv, pos, &mut header.persist)?;
+            persist = true;
+        } else if options && !routing && token.eq_ignore_ascii_case(b"ROUTING") {
+            if pos + 1 == argv.len() {
+                return Err(Error::DagRoutingMissing);
+            }
+            pos += 2;
+            routing = true;
+        } else if options && !timeout && token.eq_ignore_ascii_case(b"TIMEOUT") {
+            let value = argv.get(pos + 1).ok_or(Error::TimeoutMissing)?;
+            let ms = parse_i64(value).ok_or(Error::InvalidTimeout)?;
+            // RedisAI compares a pointer instead of the value: 0 and negatives pass (§13.3).
+            header.timeout = Some(Duration::from_millis(ms.max(0) as u64));
+            pos += 2;
+            timeout = true;
+        } else if is_separator(token) && pos + 1 < argv.len() {
+            let start = pos + 1;
+            let end = argv[start..]
+                .iter()
+                .position(|a| is_separator(a))
+                .map_or(argv.len(), |len| start + len);
+            header.ops.push(&argv[start..end]);
+            pos = end;
+        } else {
+            return Err(Error::dag_unexpected_argument(token));
+        }
+    }
+    // The deprecated AI.DAGRUN forms need none of the keywords.
+    if !(command.deprecated() || load || persist || routing) {
+        return Err(Error::DagNoKeyword);
+    }
+    if header.ops.is_empty() {
+        return Err(Error::DagEmpty);
+    }
+    Ok(header)
+}
+
+/// How many of the `count` names after `LOAD <count>` / `PERSIST <count>` are present.
+fn list_len(argv: &[&[u8]], pos: usize, count: i64) -> usize {
+    let available = argv.len() - (pos + 2);
+    usize::try_from(count).map_or(available, |n| n.min(available))
+}
+
+/// `LOAD <n> <key>...` at `pos`: each key is read from the keyspace in turn (rows 2-6; `|>` is
+/// not special here, as in RedisAI). Returns the position after the list.
+fn parse_load<'a>(
+    argv: &'a [&'a [u8]],
+    pos: usize,
+    keys: &mut impl DagKeys,
+    loaded: &mut Vec<(&'a [u8], Arc<Tensor>)>,
+) -> Result<usize> {
+    if argv.len() - pos < 3 {
+        return Err(Error::DagLoadMissing);
+    }
+    let count = parse_i64(argv[pos + 1])
+        .filter(|&n| n > 0)
+        .ok_or(Error::DagLoadCount)?;
+    let len = list_len(argv, pos, count);
+    for &name in &argv[pos + 2..pos + 2 + len] {
+        loaded.push((name, keys.tensor(name)?));
+    }
+    if len as u64 != count as u64 {
+        return Err(Error::DagLoadKeys);
+    }
+    Ok(pos + 2 + len)
+}
+
+/// `PERSIST <n> <key>...` at `pos` (rows 8-12). Returns the position after the list.
+fn parse_persist<'a>(
+    argv: &'a [&'a [u8]],
+    pos: usize,
+    persist: &mut Vec<&'a [u8]>,
+) -> Result<usize> {
+    if argv.len() - pos < 3 {
+        return Err(Error::DagPersistMissing);
+    }
+    let count = parse_i64(argv[pos + 1])
+        .filter(|&n| n > 0)
+        .ok_or(Error::DagPersistCount)?;
+    let len = list_len(argv, pos, count);
+    for &name in &argv[pos + 2..pos + 2 + len] {
+        if persist.contains(&name) {
+            return Err(Error::DagPersistUnique);
+        }
+        persist.push(name);
+    }
+    if len as u64 != count as u64 {
+        return Err(Error::DagPersistKeys);
+    }
+    Ok(pos + 2 + len)
+}
+
+/// An op with its tensors still named.
+enum NamedOp<'a> {
+    Set {
+        name: &'a [u8],
+        tensor: Tensor,
+    },
+    Get {
+        name: &'a [u8],
+        format: GetFormat,
+    },
+    Model {
+        model: Arc<Model>,
+        inputs: Vec<&'a [u8]>,
+        outputs: Vec<&'a [u8]>,
+    },
+}
+
+/// Rows 20-24: one op, by name (case-insensitive), with its own grammar.
+fn parse_op<'a>(
+    command: DagCommand,
+    op: &[&'a [u8]],
+    keys: &mut impl DagKeys,
+) -> Result<NamedOp<'a>> {
+    let Some(name) = op.first() else {
+        return Err(Error::DagUnsupportedCommand);
+    };
+    let name = name.to_ascii_uppercase();
+    match (name.as_slice(), command.deprecated()) {
+        (b"AI.TENSORSET", _) => {
+            if op.len() < 4 {
+                return Err(Error::DagOpWrongArity(TENSORSET));
+            }
+            let tensor = parse_tensorset(op, || keys.max_tensor_bytes())?;
+            Ok(NamedOp::Set {
+                name: op[1],
+                tensor,
+            })
+        }
+        (b"AI.TENSORGET", _) => {
+            tensorget_arity(op).map_err(|_| Error::DagOpWrongArity(TENSORGET))?;
+            let format = parse_tensorget_format(&op[2..])?;
+            Ok(NamedOp::Get {
+                name: op[1],
+                format,
+            })
+        }
+        (b"AI.MODELEXECUTE", false) => {
+            modelexecute_arity(op)?;
+            let model = keys.model(op[1])?;
+            let args = parse_modelexecute(op, model.input_count(), model.output_count())?;
+            model_op(model, args)
+        }
+        (b"AI.MODELRUN", true) => {
+            modelrun_arity(op)?;
+            let model = keys.model(op[1])?;
+            let args = parse_modelrun(op, model.input_count(), model.output_count())?;
+            model_op(model, args)
+        }
+        (b"AI.SCRIPTEXECUTE", false) => {
+            if command.read_only() {
+                return Err(Error::DagScriptInReadOnly);
+            }
+            script_op(op, SCRIPTEXECUTE, keys)
+        }
+        (b"AI.SCRIPTRUN", true) => script_op(op, SCRIPTRUN, keys),
+        (b"AI.MODELRUN", false) => Err(Error::DagDeprecatedOp(MODELRUN)),
+        (b"AI.SCRIPTRUN", false) => Err(Error::DagDeprecatedOp(SCRIPTRUN)),
+        (b"AI.MODELEXECUTE", true) => Err(Error::DagNewOpInDagRun(MODELEXECUTE)),
+        (b"AI.SCRIPTEXECUTE", true) => Err(Error::DagNewOpInDagRun(SCRIPTEXECUTE)),
+        _ => Err(Error::DagUnsupportedCommand),
+    }
+}
+
+/// A model op; RedisAI parses an op's TIMEOUT, then refuses it inside a DAG.
+fn model_op<'a>(model: Arc<Model>, args: ExecuteArgs<'a>) -> Result<NamedOp<'a>> {
+    if args.timeout_ms.is_some() {
+        return Err(Error::TimeoutInDag);
+    }
+    Ok(NamedOp::Model {
+        model,
+        inputs: args.inputs,
+        outputs: args.outputs,
+    })
+}
+
+/// AI.SCRIPTEXECUTE / AI.SCRIPTRUN: arity, then the script key. Scripts are not part of this
+/// release, so the lookup fails (`ERR script key is empty` / WRONGTYPE); should a `DagKeys`
+/// find one anyway, the op cannot run in a DAG.
+fn script_op<'a>(
+    op: &[&'a [u8]],
+    name: &'static str,
+    keys: &mut impl DagKeys,
+) -> Result<NamedOp<'a>> {
+    if op.len() < 3 {
+        return Err(Error::WrongArity(name));
+    }
+    keys.script(op[1])?;
+    Err(Error::DagUnsupportedCommand)
+}
+
+/// Tensor versions being assigned: every version's source, and each name's newest version.
+struct Versions<'a> {
+    slots: Vec<SlotSource>,
+    latest: HashMap<&'a [u8], Slot>,
+}
+
+impl<'a> Versions<'a> {
+    /// A new version of `name`, which later ops see.
+    fn create(&mut self, name: &'a [u8], source: SlotSource) -> Slot {
+        let slot = self.slots.len();
+        self.slots.push(source);
+        self.latest.insert(name, slot);
+        slot
+    }
+
+    /// The newest version of `name`.
+    fn find(&self, name: &[u8]) -> Option<Slot> {
+        self.latest.get(name).copied()
+    }
+}
+
+/// Rows 25-26: names to versions (SSA-like), then PERSIST keys to their final version.
+fn resolve(command: DagCommand, header: Header<'_>, ops: Vec<NamedOp<'_>>) -> Result<DagPlan> {
+    let mut versions = Versions {
+        slots: Vec::with_capacity(header.loaded.len() + ops.len()),
+        latest: HashMap::new(),
+    };
+    for (name, tensor) in header.loaded {
+        versions.create(name, SlotSource::Loaded(tensor));
+    }
+    let input =
+        |versions: &Versions<'_>, name: &[u8]| versions.find(name).ok_or(Error::DagInputNotFound);
+    let mut plan_ops = Vec::with_capacity(ops.len());
+    for op in ops {
+        plan_ops.push(match op {
+            NamedOp::Set { name, tensor } => DagOp::TensorSet {
+                output: versions.create(name, SlotSource::Set(Arc::new(tensor))),
+            },
+            NamedOp::Get { name, format } => DagOp::TensorGet {
+                input: input(&versions, name)?,
+                format,
+            },
+            NamedOp::Model {
+                model,
+                inputs,
+                outputs,
+            } => {
+                let inputs = inputs
+                    .iter()
+                    .map(|name| input(&versions, name))
+                    .collect::<Result<Vec<_>>>()?;
+                let outputs = outputs
+                    .iter()
+                    .map(|name| versions.create(name, SlotSource::Produced))
+                    .collect();
+                DagOp::ModelExecute {
+                    model,
+                    inputs,
+                    outputs,
+                }
+            }
+        });
+    }
+    let persist = header
+        .persist
+        .iter()
+        .map(|name| match versions.find(name) {
+            Some(slot) => Ok((name.to_vec(), slot)),
+            None => Err(Error::DagPersistNotFound),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(DagPlan {
+        command,
+        slots: versions.slots,
+        ops: plan_ops,
+        persist,
+        timeout: header.timeout,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,202 @@
+//! Parsed plans: options, op formats and SSA-like tensor versions (SPEC §7).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use redisai_core::Tensor;
+
+use super::{describe, parse, parse_with, Keyspace};
+use crate::dag::{DagCommand, DagOp, DagPlan, SlotSource};
+use crate::tensor_cmd::{DataFormat, GetFormat};
+
+fn plan(cmd: &str) -> DagPlan {
+    parse(cmd).unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+fn set_tensor(plan: &DagPlan, slot: usize) -> &Tensor {
+    match &plan.slots[slot] {
+        SlotSource::Set(t) => t,
+        other => panic!("slot {slot} is {other:?}"),
+    }
+}
+
+#[test]
+fn versions_table() {
+    // (command, slot sources, ops, PERSIST).
+    type Row<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, usize)]);
+    let table: &[Row] = &[
+        // Golden, with the script op replaced by a TENSORSET.
+        (
+            "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 dag_out |> AI.MODELEXECUTE m_tf INPUTS 2 ia ib OUTPUTS 1 tmp |> AI.TENSORSET dag_out FLOAT 1 VALUES 1 |> AI.TENSORGET dag_out VALUES",
+            "L L P S",
+            "model [0, 1] -> [2] | set 3 | get 3",
+            &[("dag_out", 3)],
+        ),
+        (
+            "AI.DAGEXECUTE ROUTING ia |> AI.TENSORSET x FLOAT 2 VALUES 1 2 |> AI.TENSORGET x META BLOB",
+            "S",
+            "set 0 | get 0",
+            &[],
+        ),
+        (
+            "AI.DAGEXECUTE PERSIST 1 dag_p TIMEOUT 5000 |> AI.TENSORSET dag_p INT8 2 VALUES 1 2 |> AI.TENSORGET dag_p META",
+            "S",
+            "set 0 | get 0",
+            &[("dag_p", 0)],
+        ),
+        (
+            "AI.DAGEXECUTE_RO LOAD 1 ia |> AI.TENSORGET ia VALUES |> AI.MODELEXECUTE m_torch INPUTS 2 ia ia OUTPUTS 1 r |> AI.TENSORGET r VALUES",
+            "L P",
+            "get 0 | model [0, 0] -> [1] | get 1",
+            &[],
+        ),
+        (
+            "AI.DAGEXECUTE LOAD 2 ia i3 |> AI.TENSORSET x FLOAT 1 VALUES 1 |> AI.MODELEXECUTE m_torch INPUTS 2 ia i3 OUTPUTS 1 bad |> AI.TENSORGET x VALUES",
+            "L L S P",
+            "set 2 | model [0, 1] -> [3] | get 2",
+            &[],
+        ),
+        // Re-setting a name: later ops and PERSIST see the newest version.
+        (
+            "AI.DAGEXECUTE PERSIST 1 x |> AI.TENSORSET x FLOAT 1 VALUES 1 |> AI.TENSORGET x |> AI.TENSORSET x FLOAT 1 VALUES 2 |> AI.TENSORGET x",
+            "S S",
+            "set 0 | get 0 | set 1 | get 1",
+            &[("x", 1)],
+        ),
+        // An op reading a LOADed tensor and overwriting it: inputs resolve first.
+        (
+            "AI.DAGEXECUTE LOAD 1 ia PERSIST 1 ia |> AI.TENSORGET ia |> AI.MODELEXECUTE m1 INPUTS 1 ia OUTPUTS 1 ia |> AI.TENSORGET ia",
+            "L P",
+            "get 0 | model [0] -> [1] | get 1",
+            &[("ia", 1)],
+        ),
+        // A LOADed tensor re-set by a TENSORSET; PERSIST of a LOADed, untouched one.
+        (
+            "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 2 ib ia |> AI.TENSORSET ia FLOAT 1 |> AI.MODELEXECUTE m12 INPUTS 1 ia OUTPUTS 2 y y |> AI.TENSORGET y",
+            "L L S P P",
+            "set 2 | model [2] -> [3, 4] | get 4",
+            &[("ib", 1), ("ia", 2)],
+        ),
+        // LOAD of the same key twice.
+        (
+            "AI.DAGEXECUTE LOAD 2 ia ia |> AI.TENSORGET ia",
+            "L L",
+            "get 1",
+            &[],
+        ),
+        // Case-insensitive keywords and op names; names themselves are case-sensitive.
+        (
+            "ai.dagexecute load 1 ia persist 1 IA routing r timeout 1 |> ai.tensorset IA float 1 |> Ai.TensorGet ia values",
+            "L S",
+            "set 1 | get 0",
+            &[("IA", 1)],
+        ),
+        // Deprecated forms: no keyword needed; MODELRUN ops.
+        (
+            "AI.DAGRUN |> AI.TENSORSET x FLOAT 1 |> AI.MODELRUN m1 INPUTS x OUTPUTS y |> AI.TENSORGET y",
+            "S P",
+            "set 0 | model [0] -> [1] | get 1",
+            &[],
+        ),
+        (
+            "AI.DAGRUN LOAD 1 ia PERSIST 1 o |> AI.MODELRUN m_tf INPUTS ia ia OUTPUTS o",
+            "L P",
+            "model [0, 0] -> [1]",
+            &[("o", 1)],
+        ),
+        ("AI.DAGRUN_RO LOAD 1 ia |> AI.TENSORGET ia VALUES", "L", "get 0", &[]),
+        ("AI.DAGRUN ROUTING r |> AI.TENSORSET x FLOAT 1", "S", "set 0", &[]),
+    ];
+    for (cmd, slots, ops, persist) in table {
+        let plan = plan(cmd);
+        assert_eq!(
+            describe(&plan),
+            (slots.to_string(), ops.to_string()),
+            "{cmd}"
+        );
+        let expected: Vec<(Vec<u8>, usize)> = persist
+            .iter()
+            .map(|(k, s)| (k.as_bytes().to_vec(), *s))
+            .collect();
+        assert_eq!(plan.persist, expected, "{cmd}");
+    }
+}
+
+#[test]
+fn set_tensors_and_formats() {
+    let plan = plan(
+        "AI.DAGEXECUTE ROUTING r |> AI.TENSORSET x FLOAT 1 VALUES 1 |> AI.TENSORSET x FLOAT 2 VALUES 2 3 |> AI.TENSORGET x |> AI.TENSORGET x META |> AI.TENSORGET x values",
+    );
+    assert_eq!(set_tensor(&plan, 0).shape(), &[1]);
+    assert_eq!(set_tensor(&plan, 1).shape(), &[2]);
+    assert_eq!(
+        set_tensor(&plan, 1).data(),
+        [2f32.to_le_bytes(), 3f32.to_le_bytes()].concat()
+    );
+    let formats: Vec<GetFormat> = plan
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            DagOp::TensorGet { format, .. } => Some(*format),
+            _ => None,
+        })
+        .collect();
+    let format = |meta, data| GetFormat { meta, data };
+    assert_eq!(
+        formats,
+        [
+            format(true, Some(DataFormat::Blob)),
+            format(true, None),
+            format(false, Some(DataFormat::Values)),
+        ]
+    );
+}
+
+#[test]
+fn loaded_tensors_and_models_are_shared() {
+    let mut keys = Keyspace::new();
+    let plan = parse_with(
+        "AI.DAGEXECUTE_RO LOAD 1 ia |> AI.MODELEXECUTE m_torch INPUTS 2 ia ia OUTPUTS 1 r",
+        &mut keys,
+    )
+    .unwrap();
+    assert_eq!(plan.command, DagCommand::ExecuteRo);
+    match &plan.slots[0] {
+        SlotSource::Loaded(t) => assert!(Arc::ptr_eq(t, &keys.tensors[&b"ia"[..]])),
+        other => panic!("{other:?}"),
+    }
+    match &plan.ops[0] {
+        DagOp::ModelExecute { model, .. } => {
+            assert!(Arc::ptr_eq(model, &keys.models[&b"m_torch"[..]]))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(keys.fetched, [b"ia".to_vec()]);
+}
+
+#[test]
+fn timeouts() {
+    let table: &[(&str, Option<Duration>)] = &[
+        ("AI.DAGEXECUTE ROUTING r |> AI.TENSORSET x FLOAT 1", None),
+        (
+            "AI.DAGEXECUTE ROUTING r TIMEOUT 5000 |> AI.TENSORSET x FLOAT 1",
+            Some(Duration::from_secs(5)),
+        ),
+        // Golden: TIMEOUT 0 is accepted; so is a negative one (RedisAI quirk).
+        (
+            "AI.DAGEXECUTE LOAD 1 ia TIMEOUT 0 |> AI.TENSORGET ia VALUES",
+            Some(Duration::ZERO),
+        ),
+        (
+            "AI.DAGEXECUTE TIMEOUT -7 ROUTING r |> AI.TENSORSET x FLOAT 1",
+            Some(Duration::ZERO),
+        ),
+        (
+            "AI.DAGRUN TIMEOUT -7 |> AI.TENSORSET x FLOAT 1",
+            Some(Duration::ZERO),
+        ),
+    ];
+    for (cmd, expected) in table {
+        assert_eq!(plan(cmd).timeout, *expected, "{cmd}");
+    }
+}
