@@ -268,3 +268,51 @@ fn key_positions_and_multi_refusal() {
         "*[-ERR Cannot run RedisAI command within a transaction or a LUA script]"
     );
 }
+
+#[test]
+fn redis_cluster_routes_dags_by_their_keys() {
+    let server = Server::with(
+        &[],
+        &[
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+        ],
+    );
+    let mut c = server.client();
+    assert_eq!(c.cmd("CLUSTER ADDSLOTSRANGE 0 16383"), ok_frame("OK"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !String::from_utf8_lossy(&common::bulk(&c.cmd("CLUSTER INFO")))
+        .contains("cluster_state:ok")
+    {
+        assert!(Instant::now() < deadline, "cluster never became ok");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    store(&mut c, "{t}mul2", &onnx("batch_mul2.onnx"), "CPU");
+    c.cmd("AI.TENSORSET {t}x FLOAT 1 3 VALUES 1 2 3");
+    c.cmd("AI.TENSORSET other FLOAT 1 3 VALUES 1 2 3");
+    // Keys of one slot (hash tags) run; keys of two slots are refused by Redis itself.
+    let reply = c.cmd(
+        "AI.DAGEXECUTE LOAD 1 {t}x PERSIST 1 {t}y |> AI.MODELEXECUTE {t}mul2 INPUTS 1 {t}x OUTPUTS 1 {t}y",
+    );
+    assert_eq!(render(&reply), "*[+OK]");
+    let reply = c.cmd(
+        "AI.DAGEXECUTE LOAD 1 other PERSIST 1 {t}y |> AI.MODELEXECUTE {t}mul2 INPUTS 1 other OUTPUTS 1 {t}y",
+    );
+    assert_eq!(
+        render(&reply),
+        "-CROSSSLOT Keys in request don't hash to the same slot"
+    );
+    let reply = c.cmd("AI.MODELEXECUTE {t}mul2 INPUTS 1 other OUTPUTS 1 {t}z");
+    assert_eq!(
+        render(&reply),
+        "-CROSSSLOT Keys in request don't hash to the same slot"
+    );
+    // A keyless DAG is routed by ROUTING; its local tensor names are not keys.
+    let reply = c.cmd(
+        "AI.DAGEXECUTE ROUTING {t} |> AI.TENSORSET a FLOAT 1 3 VALUES 1 1 1 \
+         |> AI.MODELEXECUTE {t}mul2 INPUTS 1 a OUTPUTS 1 b |> AI.TENSORGET b VALUES",
+    );
+    assert_eq!(render(&reply), "*[+OK, +OK, *[$b'2', $b'2', $b'2']]");
+}
