@@ -254,6 +254,23 @@ fn minbatchtimeout_runs_a_partial_batch_and_shapes_that_differ_run_apart() {
     }
 }
 
+#[test]
+fn a_request_held_for_a_batch_still_gets_its_timeout() {
+    let server = Server::start();
+    let mut c = server.client();
+    let opts = ["BATCHSIZE", "4", "MINBATCHSIZE", "2"];
+    assert_eq!(
+        store(&mut c, "m", &onnx("batch_mul2.onnx"), &opts),
+        ok_frame("OK")
+    );
+    c.cmd("AI.TENSORSET x FLOAT 1 3 VALUES 1 2 3");
+    let started = Instant::now();
+    let reply = c.cmd("AI.MODELEXECUTE m INPUTS 1 x OUTPUTS 1 y TIMEOUT 100");
+    assert_eq!(reply, ok_frame("TIMEDOUT"));
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    assert_eq!(c.cmd("EXISTS y"), Frame::Integer(0));
+}
+
 fn loop_server() -> Server {
     Server::with(&["MODEL_EXECUTION_TIMEOUT", "1000"], &[])
 }

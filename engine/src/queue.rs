@@ -83,17 +83,34 @@ impl RunQueue {
                             }
                             break batch;
                         }
-                        Next::Wait(Some(deadline)) => {
-                            let wait = deadline.saturating_duration_since(Instant::now());
-                            // Wake at the deadline (MINBATCHTIMEOUT) or when a request arrives.
-                            let wait = wait.max(Duration::from_micros(100));
-                            pending = self
-                                .wake
-                                .wait_timeout(pending, wait)
-                                .unwrap_or_else(|p| p.into_inner())
-                                .0;
+                        Next::Wait(deadline) => {
+                            // Requests held back for a batch still expire on time: answer them
+                            // (TIMEDOUT / cancelled) instead of letting them wait for the batch.
+                            let now = Instant::now();
+                            let expired = take_expired(&mut pending.items, now);
+                            if !expired.is_empty() {
+                                break expired;
+                            }
+                            let deadline = deadline
+                                .into_iter()
+                                .chain(pending.items.iter().filter_map(RunRequest::deadline))
+                                .min();
+                            pending = match deadline {
+                                // Wake at the deadline (MINBATCHTIMEOUT, TIMEOUT) or when a
+                                // request arrives.
+                                Some(deadline) => {
+                                    let wait = deadline
+                                        .saturating_duration_since(now)
+                                        .max(Duration::from_micros(100));
+                                    self.wake
+                                        .wait_timeout(pending, wait)
+                                        .unwrap_or_else(|p| p.into_inner())
+                                        .0
+                                }
+                                None => self.wake.wait(pending).unwrap_or_else(|p| p.into_inner()),
+                            };
                         }
-                        Next::Wait(None) | Next::Empty => {
+                        Next::Empty => {
                             pending = self.wake.wait(pending).unwrap_or_else(|p| p.into_inner());
                         }
                     }
@@ -106,6 +123,16 @@ impl RunQueue {
                 .store(clock().as_micros() as u64, Ordering::Relaxed);
         }
     }
+}
+
+/// Removes the requests that must no longer run, keeping the others in order.
+fn take_expired(items: &mut VecDeque<RunRequest>, now: Instant) -> Vec<RunRequest> {
+    if !items.iter().any(|r| r.expired(now)) {
+        return Vec::new();
+    }
+    let (expired, kept): (Vec<_>, Vec<_>) = items.drain(..).partition(|r| r.expired(now));
+    items.extend(kept);
+    expired
 }
 
 /// All run queues of the process. Queues are created on demand and never destroyed.

@@ -69,6 +69,22 @@ impl RunRequest {
         self.timeout
             .is_some_and(|t| now.saturating_duration_since(self.enqueued_at) > t)
     }
+
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Acquire))
+    }
+
+    /// Whether the request must no longer run (TIMEOUT passed, or cancelled).
+    pub fn expired(&self, now: Instant) -> bool {
+        self.timed_out(now) || self.cancelled()
+    }
+
+    /// When its TIMEOUT passes, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.timeout.map(|t| self.enqueued_at + t)
+    }
 }
 
 /// Dim 0 of a tensor (0 for a 0-d tensor).

@@ -236,3 +236,25 @@ fn failures_and_panics_become_errors_and_workers_survive() {
         assert_eq!(model.stats().errors(), 3);
     }
 }
+
+#[test]
+fn a_request_waiting_for_a_batch_still_times_out() {
+    let (registry, runs) = setup(Behaviour::Double);
+    // MINBATCHSIZE 4 and no MINBATCHTIMEOUT: a lone request would wait forever for its batch.
+    let model = Arc::new(Model::create(&registry, record(4, 4, 0), b"k").unwrap());
+    let queues = RunQueues::new(1, no_cpu_clock);
+    let started = Instant::now();
+    let rx = submit(
+        &queues,
+        &model,
+        rows(1, 1.0),
+        Some(Duration::from_millis(50)),
+    );
+    assert!(matches!(
+        rx.recv_timeout(WAIT).unwrap(),
+        RunOutcome::TimedOut
+    ));
+    assert!(started.elapsed() >= Duration::from_millis(50));
+    assert!(runs.lock().unwrap().is_empty());
+    assert_eq!(model.stats().calls(), 0);
+}
