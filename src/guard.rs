@@ -13,7 +13,7 @@ pub fn contained<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            redis_module::logging::log_warning(format!("internal error in {what}: {detail}"));
+            crate::log::warning_global(&format!("internal error in {what}: {detail}"));
             None
         }
     }

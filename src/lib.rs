@@ -6,6 +6,7 @@ mod blocking;
 mod commands;
 mod guard;
 mod info;
+mod log;
 mod model_type;
 mod rdb_io;
 mod reply;
@@ -26,7 +27,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
             Status::Ok
         }
         Err(message) => {
-            ctx.log_warning(&message);
+            crate::log::warning(ctx, &message);
             Status::Err
         }
     }

@@ -86,7 +86,7 @@ unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_
     match loaded {
         Some(Ok(value)) => Box::into_raw(Box::new(value)).cast(),
         Some(Err(e)) => {
-            redis_module::logging::log_warning(format!("AI__MODEL: cannot load value: {e}"));
+            crate::log::warning_global(&format!("AI__MODEL: cannot load value: {e}"));
             ptr::null_mut()
         }
         None => ptr::null_mut(),

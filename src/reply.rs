@@ -12,7 +12,9 @@ pub fn error(ctx: &Context, error: &Error) {
     error_text(ctx, &error.to_string());
 }
 
-/// Sends an error line with newlines replaced by spaces and NULs dropped.
+/// Sends an error line with newlines replaced by spaces and NULs dropped. The text's bytes go
+/// out as they are (redis-module's own helper truncates every non-ASCII character to one byte and
+/// panics on some of them, so it is not used).
 pub fn error_text(ctx: &Context, text: &str) {
     let line: String = text
         .chars()
@@ -20,7 +22,8 @@ pub fn error_text(ctx: &Context, text: &str) {
         .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
         .collect();
     let line = CString::new(line).expect("NULs were removed");
-    raw::reply_with_error(ctx.ctx, line.as_ptr());
+    // SAFETY: the API table is filled at load; the string is NUL-terminated and outlives the call.
+    unsafe { raw::RedisModule_ReplyWithError.expect("module API")(ctx.ctx, line.as_ptr()) };
 }
 
 /// Sends the simple string `OK`.

@@ -61,7 +61,7 @@ pub fn init(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
     let (parsed, log) = parse_module_args(&argv).map_err(|e| e.to_string())?;
     for line in log {
-        ctx.log_notice(&line);
+        crate::log::notice(ctx, &line);
     }
     CONFIG
         .set(parsed)
@@ -69,13 +69,16 @@ pub fn init(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
     let engine = engine();
     for (backend, path) in &config().backends {
         if let Err(e) = engine.registry.load(*backend, path) {
-            ctx.log_warning(&e.to_string());
+            crate::log::warning(ctx, &e.to_string());
             return Err(format!(
                 "ERR error processing argument: {} {path}",
                 backend.name()
             ));
         }
-        ctx.log_notice(&format!("{} backend loaded from {path}", backend.name()));
+        crate::log::notice(
+            ctx,
+            &format!("{} backend loaded from {path}", backend.name()),
+        );
     }
     engine
         .queues

@@ -48,7 +48,7 @@ unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_
     match loaded {
         Some(Ok(tensor)) => boxed(Arc::new(tensor)),
         Some(Err(e)) => {
-            redis_module::logging::log_warning(format!("AI_TENSOR: cannot load value: {e}"));
+            crate::log::warning_global(&format!("AI_TENSOR: cannot load value: {e}"));
             ptr::null_mut()
         }
         None => ptr::null_mut(),

@@ -21,11 +21,14 @@ pub fn config(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
                 let path = String::from_utf8_lossy(path).into_owned();
                 match engine.registry.load(backend, &path) {
                     Ok(()) => {
-                        ctx.log_notice(&format!("{} backend loaded from {path}", backend.name()));
+                        crate::log::notice(
+                            ctx,
+                            &format!("{} backend loaded from {path}", backend.name()),
+                        );
                         reply::ok(ctx);
                     }
                     Err(e) => {
-                        ctx.log_warning(&e.to_string());
+                        crate::log::warning(ctx, &e.to_string());
                         return Err(Error::BackendLoadFailed);
                     }
                 }

@@ -41,15 +41,18 @@ pub fn modelset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 fn store(ctx: &Context, key_name: &RedisString, parsed: ModelStoreArgs<'_>) -> Result<(), Error> {
     let engine = engine();
     if engine.registry.get(parsed.backend).is_none() {
-        ctx.log_notice(&format!(
-            "backend {} not loaded, will try loading default backend",
-            parsed.backend.name()
-        ));
+        crate::log::notice(
+            ctx,
+            &format!(
+                "backend {} not loaded, will try loading default backend",
+                parsed.backend.name()
+            ),
+        );
     }
     let record = parsed.into_record();
     let model = Model::create(&engine.registry, record, key_name.as_slice())?;
     let value = into_value(model).map_err(|e| {
-        ctx.log_warning(&e);
+        crate::log::warning(ctx, &e);
         Error::QueueInit
     })?;
     let key = ctx.open_key_writable(key_name);
@@ -137,7 +140,10 @@ pub fn modeldel(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn modelscan(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSCAN, || {
         modelscan_arity(&slices(&args))?;
-        ctx.log_warning("MODELSCAN is experimental and might be removed in future versions");
+        crate::log::warning(
+            ctx,
+            "MODELSCAN is experimental and might be removed in future versions",
+        );
         let entries = engine().stats.scan(RunKind::Model);
         reply::array(ctx, entries.len());
         for (key, tag) in entries {
