@@ -120,6 +120,12 @@ fn timeout_replies_timedout_and_writes_nothing() {
     assert_eq!(reply, ok_frame("TIMEDOUT"));
     assert!(is_error(&busy.read()));
     assert_eq!(c.cmd("EXISTS out"), Frame::Integer(0));
+    // TIMEOUT 0 (accepted for DAGs, as RedisAI) means no timeout.
+    let reply = c.cmd(
+        "AI.DAGEXECUTE PERSIST 1 out TIMEOUT 0 |> AI.TENSORSET x FLOAT 1 3 VALUES 1 2 3 \
+         |> AI.MODELEXECUTE mul2 INPUTS 1 x OUTPUTS 1 out",
+    );
+    assert_eq!(render(&reply), "*[+OK, +OK]");
 }
 
 #[test]

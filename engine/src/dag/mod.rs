@@ -88,7 +88,7 @@ pub struct DagPlan {
     pub ops: Vec<DagOp>,
     /// PERSIST keys with the final version of their tensor, in PERSIST order.
     pub persist: Vec<(Vec<u8>, Slot)>,
-    /// TIMEOUT (0 when given as 0 or negative, which RedisAI accepts for DAGs).
+    /// TIMEOUT; `None` also when given as 0 or negative (accepted for DAGs, meaning none).
     pub timeout: Option<Duration>,
 }
 

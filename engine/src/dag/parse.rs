@@ -96,7 +96,8 @@ fn parse_header<'a>(
             let value = argv.get(pos + 1).ok_or(Error::TimeoutMissing)?;
             let ms = parse_i64(value).ok_or(Error::InvalidTimeout)?;
             // RedisAI compares a pointer instead of the value: 0 and negatives pass (§13.3).
-            header.timeout = Some(Duration::from_millis(ms.max(0) as u64));
+            // RedisAI accepts 0 and negative values for DAGs and then never times out.
+            header.timeout = (ms > 0).then(|| Duration::from_millis(ms as u64));
             pos += 2;
             timeout = true;
         } else if is_separator(token) && pos + 1 < argv.len() {

@@ -182,19 +182,16 @@ fn timeouts() {
             "AI.DAGEXECUTE ROUTING r TIMEOUT 5000 |> AI.TENSORSET x FLOAT 1",
             Some(Duration::from_secs(5)),
         ),
-        // Golden: TIMEOUT 0 is accepted; so is a negative one (RedisAI quirk).
+        // Golden: TIMEOUT 0 is accepted; so is a negative one (RedisAI quirk); both mean none.
         (
             "AI.DAGEXECUTE LOAD 1 ia TIMEOUT 0 |> AI.TENSORGET ia VALUES",
-            Some(Duration::ZERO),
+            None,
         ),
         (
             "AI.DAGEXECUTE TIMEOUT -7 ROUTING r |> AI.TENSORSET x FLOAT 1",
-            Some(Duration::ZERO),
+            None,
         ),
-        (
-            "AI.DAGRUN TIMEOUT -7 |> AI.TENSORSET x FLOAT 1",
-            Some(Duration::ZERO),
-        ),
+        ("AI.DAGRUN TIMEOUT -7 |> AI.TENSORSET x FLOAT 1", None),
     ];
     for (cmd, expected) in table {
         assert_eq!(plan(cmd).timeout, *expected, "{cmd}");
