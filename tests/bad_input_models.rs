@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::fixtures::reference;
+use common::fixtures::{reference, set_one_image, store_onnx};
 use common::{is_error, ok_frame, py_bytes_repr, render, Client, Frame, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -179,29 +179,10 @@ fn random_model_and_dag_commands_never_hurt_the_server() {
     let mut c = server.client();
     let mnist = reference("mnist.onnx");
     let iris = reference("linear_iris.onnx");
-    let img = reference("one.raw");
     for (key, blob) in [("mnist", &mnist), ("iris_m", &iris), ("guard_model", &iris)] {
-        let reply = c.call(&[
-            b"AI.MODELSTORE".as_slice(),
-            key.as_bytes(),
-            b"ONNX",
-            b"CPU",
-            b"BLOB",
-            blob,
-        ]);
-        assert_eq!(reply, ok_frame("OK"));
+        assert_eq!(store_onnx(&mut c, key, "CPU", &[], blob), ok_frame("OK"));
     }
-    c.call(&[
-        b"AI.TENSORSET".as_slice(),
-        b"img",
-        b"FLOAT",
-        b"1",
-        b"1",
-        b"28",
-        b"28",
-        b"BLOB",
-        &img,
-    ]);
+    set_one_image(&mut c, "img");
     c.cmd("AI.TENSORSET iris FLOAT 1 4 VALUES 5.1 3.5 1.4 0.2");
     c.cmd("AI.TENSORSET guard_tensor INT32 2 VALUES 7 8");
     c.cmd("SET guard_plain v");

@@ -4,18 +4,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fixtures::{f32_blob, numbers, onnx};
+use common::fixtures::{f32_blob, numbers, onnx, store_onnx};
 use common::{is_error, ok_frame, render, Client, Frame, Server};
 
 fn store(c: &mut Client, key: &str, blob: &[u8], device: &str) {
-    let reply = c.call(&[
-        b"AI.MODELSTORE".as_slice(),
-        key.as_bytes(),
-        b"ONNX",
-        device.as_bytes(),
-        b"BLOB",
-        blob,
-    ]);
+    let reply = store_onnx(c, key, device, &[], blob);
     assert_eq!(reply, ok_frame("OK"), "{reply:?}");
 }
 
@@ -156,16 +149,14 @@ fn many_clients_running_dags_on_shared_models_get_their_own_results() {
     let server = Server::with(&["THREADS_PER_QUEUE", "2"], &[]);
     let mut c = server.client();
     store(&mut c, "mul2", &onnx("batch_mul2.onnx"), "CPU");
-    c.call(&[
-        b"AI.MODELSTORE".as_slice(),
-        b"mul2b",
-        b"ONNX",
-        b"CPU",
-        b"BATCHSIZE",
-        b"8",
-        b"BLOB",
+    let reply = store_onnx(
+        &mut c,
+        "mul2b",
+        "CPU",
+        &["BATCHSIZE", "8"],
         &onnx("batch_mul2.onnx"),
-    ]);
+    );
+    assert_eq!(reply, ok_frame("OK"));
     let socket = server.socket();
     let threads: Vec<_> = (0..8)
         .map(|t| {

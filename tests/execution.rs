@@ -6,15 +6,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fixtures::{f32_blob, numbers, onnx, reference};
+use common::fixtures::{f32_blob, numbers, onnx, reference, store_onnx};
 use common::{bulk, is_error, ok_frame, render, Client, Frame, Server};
 
 fn store(c: &mut Client, key: &str, blob: &[u8], options: &[&str]) -> Frame {
-    let mut args: Vec<&[u8]> = vec![b"AI.MODELSTORE", key.as_bytes(), b"ONNX", b"CPU"];
-    args.extend(options.iter().map(|o| o.as_bytes()));
-    args.push(b"BLOB");
-    args.push(blob);
-    c.call(&args)
+    store_onnx(c, key, "CPU", options, blob)
 }
 
 #[test]
@@ -404,14 +400,7 @@ fn garbage_truncated_and_hostile_models_are_refused() {
         "{reply}"
     );
     // GPU on a machine without CUDA.
-    let reply = c.call(&[
-        b"AI.MODELSTORE".as_slice(),
-        b"g",
-        b"ONNX",
-        b"GPU:1",
-        b"BLOB",
-        &mnist,
-    ]);
+    let reply = store_onnx(&mut c, "g", "GPU:1", &[], &mnist);
     assert_eq!(
         render(&reply),
         "-ERR GPU requested but ONNX couldn't find CUDA"

@@ -124,109 +124,41 @@ fn corrupt_and_future_model_payloads_are_refused() {
     let server = Server::start();
     let mut c = server.client();
     let blob = reference("linear_iris.onnx");
-    let device = cstr("CPU");
+    /// A v4 record of an option-less model: backend code, declared blob length and chunks.
+    fn v4(backend: u64, blob_len: u64, chunks: Vec<Field<'_>>) -> Vec<Field<'_>> {
+        use Field::*;
+        let mut fields = vec![
+            U(backend),
+            S(b"CPU\0"),
+            S(b""),
+            U(0),
+            U(0),
+            U(0),
+            U(0),
+            U(0),
+        ];
+        fields.push(U(blob_len));
+        fields.push(U(chunks.len() as u64));
+        fields.extend(chunks);
+        fields
+    }
     let bad: Vec<(u64, Vec<Field>)> = vec![
         // encver 5 does not exist yet.
-        (
-            5,
-            vec![
-                U(3),
-                S(&device),
-                S(b""),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(277),
-                U(1),
-                S(&blob),
-            ],
-        ),
+        (5, v4(3, 277, vec![S(&blob)])),
         // Unknown backend code.
-        (
-            4,
-            vec![
-                U(9),
-                S(&device),
-                S(b""),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(277),
-                U(1),
-                S(&blob),
-            ],
-        ),
+        (4, v4(9, 277, vec![S(&blob)])),
         // Chunks that do not add up to the blob length.
-        (
-            4,
-            vec![
-                U(3),
-                S(&device),
-                S(b""),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(999),
-                U(1),
-                S(&blob),
-            ],
-        ),
-        // Truncated: the chunks are missing.
-        (
-            4,
-            vec![
-                U(3),
-                S(&device),
-                S(b""),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(277),
-                U(2),
-            ],
-        ),
+        (4, v4(3, 999, vec![S(&blob)])),
+        // Truncated: a chunk is announced but missing.
+        (4, {
+            let mut f = v4(3, 277, vec![S(&blob)]);
+            f.pop();
+            f
+        }),
         // A blob that is not a model.
-        (
-            4,
-            vec![
-                U(3),
-                S(&device),
-                S(b""),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(3),
-                U(1),
-                S(b"abc"),
-            ],
-        ),
+        (4, v4(3, 3, vec![S(b"abc")])),
         // A backend without a plugin here.
-        (
-            4,
-            vec![
-                U(0),
-                S(&device),
-                S(b""),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(0),
-                U(277),
-                U(1),
-                S(&blob),
-            ],
-        ),
+        (4, v4(0, 277, vec![S(&blob)])),
     ];
     for (i, (encver, fields)) in bad.iter().enumerate() {
         let payload = module_payload(AI_MODEL_TYPE_ID, *encver, fields);

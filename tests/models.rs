@@ -5,36 +5,17 @@ mod common;
 
 use std::time::Duration;
 
-use common::fixtures::{numbers, reference};
+use common::fixtures::{numbers, reference, set_one_image, store_onnx};
 use common::{bulk, golden_dir, is_error, ok_frame, render, unhex, Frame, Server};
 
 fn store_mnist(c: &mut common::Client, key: &str) {
-    let reply = c.call(&[
-        b"AI.MODELSTORE".as_slice(),
-        key.as_bytes(),
-        b"ONNX",
-        b"CPU",
-        b"BLOB",
-        &reference("mnist.onnx"),
-    ]);
+    let reply = store_onnx(c, key, "CPU", &[], &reference("mnist.onnx"));
     assert_eq!(reply, ok_frame("OK"), "{reply:?}");
 }
 
 /// Runs mnist on one.raw and returns the predicted digit.
 fn predict_one(c: &mut common::Client, model: &str) -> usize {
-    let img = reference("one.raw");
-    let set = c.call(&[
-        b"AI.TENSORSET".as_slice(),
-        b"img",
-        b"FLOAT",
-        b"1",
-        b"1",
-        b"28",
-        b"28",
-        b"BLOB",
-        &img,
-    ]);
-    assert_eq!(set, ok_frame("OK"));
+    set_one_image(c, "img");
     let run = c.cmd(&format!(
         "AI.MODELEXECUTE {model} INPUTS 1 img OUTPUTS 1 digits"
     ));
@@ -474,18 +455,7 @@ fn parallelism_settings_reach_the_backend_and_the_queues() {
     store_mnist(&mut c, "mnist");
     // Several clients at once on the two CPU workers.
     let mut clients: Vec<common::Client> = (0..8).map(|_| server.client()).collect();
-    let img = reference("one.raw");
-    c.call(&[
-        b"AI.TENSORSET".as_slice(),
-        b"img",
-        b"FLOAT",
-        b"1",
-        b"1",
-        b"28",
-        b"28",
-        b"BLOB",
-        &img,
-    ]);
+    set_one_image(&mut c, "img");
     for (i, client) in clients.iter_mut().enumerate() {
         client.send(&[
             "AI.MODELEXECUTE",

@@ -63,3 +63,36 @@ pub fn numbers(frame: &Frame) -> Vec<f64> {
 pub fn f32_blob(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
+
+/// `AI.MODELSTORE <key> ONNX <device> [options...] BLOB <blob>`; returns the reply.
+pub fn store_onnx(
+    c: &mut super::Client,
+    key: &str,
+    device: &str,
+    options: &[&str],
+    blob: &[u8],
+) -> Frame {
+    let mut args: Vec<&[u8]> = vec![b"AI.MODELSTORE", key.as_bytes(), b"ONNX", device.as_bytes()];
+    args.extend(options.iter().map(|o| o.as_bytes()));
+    args.push(b"BLOB");
+    args.push(blob);
+    c.call(&args)
+}
+
+/// Stores one.raw (the digit 1) at `key` as a FLOAT 1x1x28x28 tensor.
+pub fn set_one_image(c: &mut super::Client, key: &str) {
+    let img = reference("one.raw");
+    let args: [&[u8]; 9] = [
+        b"AI.TENSORSET",
+        key.as_bytes(),
+        b"FLOAT",
+        b"1",
+        b"1",
+        b"28",
+        b"28",
+        b"BLOB",
+        &img,
+    ];
+    let reply = c.call(&args);
+    assert_eq!(reply, Frame::SimpleString(b"OK".to_vec()), "{reply:?}");
+}
