@@ -19,15 +19,26 @@ setup:
 ONNXRUNTIME_VERSION := $(shell sed -n 's/^ONNXRUNTIME_VERSION=//p' scripts/versions.env)
 ONNX_PLUGIN := $(DIST)/backends/redisai_onnxruntime
 
+# The TF backend plugin and TensorFlow's two libraries from the tensorflow-cpu wheel (installed
+# from PyPI into .build/tensorflow by scripts/setup.sh; backends/tf/build.rs links against them).
+TF_LIBS := .build/tensorflow/tensorflow/libtensorflow_cc.so.2 .build/tensorflow/tensorflow/libtensorflow_framework.so.2
+TF_PLUGIN := $(DIST)/backends/redisai_tensorflow
+# The TFLITE backend plugin (pure Rust, tract-tflite): nothing beside it.
+TFLITE_PLUGIN := $(DIST)/backends/redisai_tflite
+
 build: setup
-	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime
-	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib
+	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime -p redisai-tensorflow -p redisai-tflite
+	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib $(TF_PLUGIN)/lib $(TFLITE_PLUGIN)
 	@# install(1) replaces files (new inode) instead of rewriting them in place, so a server still
 	@# running the old dist/ keeps its mapped code intact.
 	install -m 755 target/release/libredisai.so $(DIST)/redisai.so
 	install -m 755 target/release/libredisai_onnxruntime.so $(ONNX_PLUGIN)/redisai_onnxruntime.so
 	install -m 755 .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(ONNX_PLUGIN)/lib/
-	@echo "built $(DIST)/redisai.so and $(ONNX_PLUGIN)/"
+	install -m 755 target/release/libredisai_tensorflow.so $(TF_PLUGIN)/redisai_tensorflow.so
+	@# -C: TensorFlow's libraries (850 MB) are only copied when they changed.
+	install -C -m 755 $(TF_LIBS) $(TF_PLUGIN)/lib/
+	install -m 755 target/release/libredisai_tflite.so $(TFLITE_PLUGIN)/redisai_tflite.so
+	@echo "built $(DIST)/redisai.so, $(ONNX_PLUGIN)/, $(TF_PLUGIN)/ and $(TFLITE_PLUGIN)/"
 
 # `make run` loads the ONNX backend at start (set BACKEND_ARGS= to load it lazily instead).
 BACKEND_ARGS ?= ONNX redisai_onnxruntime/redisai_onnxruntime.so
@@ -42,6 +53,8 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
+# TensorFlow's INFO and WARNING lines (one per failed run) stay out of the test output.
+test: export TF_CPP_MIN_LOG_LEVEL ?= 2
 test: build lint
 	$(CARGO) test --locked --workspace
 

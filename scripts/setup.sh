@@ -2,7 +2,8 @@
 # Installs what a fresh Debian 12 machine lacks to build and test the module:
 # redis-server (Redis 7.0 from Debian), libclang (bindgen of the redis-module crate), g++ (the ONNX
 # backend's allocation trampoline) and python3-venv; then the project's Python environment .venv
-# (ONNX test fixtures) and ONNX Runtime's library from PyPI into .build/onnxruntime.
+# (ONNX test fixtures), ONNX Runtime's library from PyPI into .build/onnxruntime and TensorFlow's
+# C library (the tensorflow-cpu wheel) from PyPI into .build/tensorflow.
 # Idempotent: does nothing when everything is there.
 set -euo pipefail
 
@@ -33,3 +34,4 @@ fi
 
 bash "$(dirname "$0")/python_env.sh"
 bash "$(dirname "$0")/install_onnxruntime.sh"
+bash "$(dirname "$0")/install_tensorflow.sh"

@@ -1,0 +1,152 @@
+//! Shared helpers of the TFLite backend tests: every test goes through the plugin ABI, loading the
+//! built `libredisai_tflite.so` with the host's `Plugin::load` (the backend needs no native
+//! library next to it).
+
+#![allow(dead_code)]
+
+pub mod builder;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use redisai_backend_api::host::{LoadedModel, Plugin};
+use redisai_backend_api::{BackendConfig, DType, Device, ModelOptions, TensorRef};
+use redisai_core::Tensor;
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `target/<profile>`: the directory above the test binary's `deps/`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf()
+}
+
+/// The built plugin, or `$REDISAI_TFLITE_PLUGIN` (an installed one to test instead, e.g.
+/// `dist/backends/redisai_tflite/redisai_tflite.so`).
+fn plugin_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("REDISAI_TFLITE_PLUGIN").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    // `cargo test` refreshes deps/ only; `cargo build` also copies the library up a level.
+    let newest = ["deps/libredisai_tflite.so", "libredisai_tflite.so"]
+        .iter()
+        .map(|p| profile_dir().join(p))
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .max();
+    newest.expect("libredisai_tflite.so was not built").1
+}
+
+/// Loads the backend (once per process).
+pub fn plugin() -> Arc<Plugin> {
+    static PLUGIN: OnceLock<Arc<Plugin>> = OnceLock::new();
+    Arc::clone(PLUGIN.get_or_init(|| {
+        let config = BackendConfig {
+            library_path: plugin_path(),
+            ..Default::default()
+        };
+        Plugin::load(&config).unwrap_or_else(|e| panic!("load failed: {e}"))
+    }))
+}
+
+/// A model of RedisAI's reference set (tests/golden/models).
+pub fn reference_model(name: &str) -> Vec<u8> {
+    let path = workspace().join("tests/golden/models").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn cpu() -> ModelOptions {
+    device(Device::Cpu, "CPU")
+}
+
+pub fn device(device: Device, name: &str) -> ModelOptions {
+    ModelOptions {
+        device,
+        device_name: name.into(),
+        batchsize: 0,
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+    }
+}
+
+pub fn store(blob: &[u8]) -> LoadedModel {
+    plugin()
+        .create_model(blob, &cpu())
+        .unwrap_or_else(|e| panic!("model refused: {e}"))
+}
+
+/// A host tensor built from values given as RedisAI's VALUES arguments.
+pub fn tensor(dtype: DType, shape: &[i64], values: &[&str]) -> Tensor {
+    let args: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+    Tensor::from_values(dtype, shape.to_vec(), &args).expect("valid tensor")
+}
+
+/// A FLOAT tensor of the given values.
+pub fn floats(shape: &[i64], values: &[f32]) -> Tensor {
+    Tensor::from_blob(DType::Float, shape.to_vec(), &builder::f32_bytes(values)).unwrap()
+}
+
+/// RedisAI's `one.raw` (a handwritten 1) as its clients store it: FLOAT 1 1 28 28.
+pub fn one_image() -> Tensor {
+    Tensor::from_blob(
+        DType::Float,
+        vec![1, 1, 28, 28],
+        &reference_model("one.raw"),
+    )
+    .unwrap()
+}
+
+pub fn tensor_ref(t: &Tensor) -> TensorRef<'_> {
+    TensorRef {
+        dtype: t.dtype(),
+        shape: t.shape(),
+        data: t.data(),
+    }
+}
+
+/// Runs a model on host tensors.
+pub fn run(model: &LoadedModel, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, String> {
+    let refs: Vec<TensorRef<'_>> = inputs.iter().map(|t| tensor_ref(t)).collect();
+    model.run(&refs)
+}
+
+/// Runs a model whose outputs are all tensors.
+pub fn run_ok(model: &LoadedModel, inputs: &[&Tensor]) -> Vec<Tensor> {
+    run(model, inputs)
+        .unwrap_or_else(|e| panic!("run failed: {e}"))
+        .into_iter()
+        .map(|t| t.expect("a tensor output"))
+        .collect()
+}
+
+pub fn f32s(t: &Tensor) -> Vec<f32> {
+    t.data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+pub fn i32s(t: &Tensor) -> Vec<i32> {
+    t.data()
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+pub fn i64s(t: &Tensor) -> Vec<i64> {
+    t.data()
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// The index of the largest value.
+pub fn argmax(values: &[f32]) -> usize {
+    (0..values.len())
+        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap()
+}
