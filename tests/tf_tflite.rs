@@ -267,7 +267,7 @@ fn the_golden_tf_payload_and_aof_model_line_load() {
     let start = aof.windows(13).position(|w| w == b"AI.MODELSTORE").unwrap();
     let header = aof[..start].iter().rposition(|&b| b == b'*').unwrap();
     let mut rest = &aof[header..];
-    let mut line = |rest: &mut &[u8]| -> String {
+    let line = |rest: &mut &[u8]| -> String {
         let end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
         let text = String::from_utf8(rest[..end].to_vec()).unwrap();
         *rest = &rest[end + 2..];
