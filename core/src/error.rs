@@ -145,6 +145,9 @@ pub enum Error {
     /// A batched run returned outputs whose dim 0 is not the batch total.
     #[error("ERR Model did not generate the expected batch size")]
     BatchSizeMismatch,
+    /// The TF backend's wording of [`Error::BatchSizeMismatch`].
+    #[error("ERR Tensorflow batching error: model did not generate the expected batch size")]
+    TfBatchSizeMismatch,
     /// Tensors that cannot be concatenated into one batch (an addition: the batching policy
     /// only groups compatible requests, so clients never see it).
     #[error("ERR tensors of a batch must have the same type and the same dims after the first")]
@@ -341,6 +344,10 @@ mod tests {
             (InvalidTimeout, "ERR Invalid value for TIMEOUT"),
             (CrossSlot, "ERR CROSSSLOT Keys in request don't hash to the same slot"),
             (BatchSizeMismatch, "ERR Model did not generate the expected batch size"),
+            (
+                TfBatchSizeMismatch,
+                "ERR Tensorflow batching error: model did not generate the expected batch size",
+            ),
             (OutputsMissing, "ERR Model did not generate the expected number of outputs"),
             (ScriptKeyEmpty, "ERR script key is empty"),
             (TimeoutInDag, "ERR TIMEOUT not allowed within a DAG command"),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use redisai_backend_api::TensorRef;
 use redisai_core::batch::{concat, split};
-use redisai_core::{DType, Error, Tensor};
+use redisai_core::{Backend, DType, Error, Tensor};
 
 use crate::batching::{BatchItem, BatchParams};
 use crate::model::Model;
@@ -167,12 +167,21 @@ fn run_batched(model: &Model, batch: &[RunRequest]) -> Result<Vec<Vec<Option<Ten
     let sizes: Vec<i64> = batch.iter().map(|r| dim0(&r.inputs[0])).collect();
     let inputs: Vec<&Tensor> = joined.iter().collect();
     let outputs = run_model(model, &inputs)?;
+    let tf = model.record().backend == Backend::Tf;
     let mut per_request: Vec<Vec<Option<Tensor>>> = (0..batch.len()).map(|_| Vec::new()).collect();
     for out in outputs {
         match out {
+            // RedisAI's TF backend skips 0-d outputs of a batch: nothing is written for them.
+            Some(t) if tf && t.shape().is_empty() => {
+                per_request.iter_mut().for_each(|r| r.push(None))
+            }
             None => per_request.iter_mut().for_each(|r| r.push(None)),
             Some(t) => {
-                for (r, piece) in per_request.iter_mut().zip(split(&t, &sizes)?) {
+                let pieces = split(&t, &sizes).map_err(|e| match e {
+                    Error::BatchSizeMismatch if tf => Error::TfBatchSizeMismatch,
+                    e => e,
+                })?;
+                for (r, piece) in per_request.iter_mut().zip(pieces) {
                     r.push(Some(piece));
                 }
             }
