@@ -3,12 +3,13 @@
 #   make test   set up, build, lint and run every test
 #   make build  build the install layout in dist/
 #   make bench  end-to-end benchmarks: AI.MODELEXECUTE, and a DAG vs separate commands (markdown)
+#   make soak   long soak test (100k execute cycles, memory must stay flat)
 
 CARGO ?= cargo
 PORT ?= 6379
 DIST := dist
 
-.PHONY: all setup build run test lint unit clean bench
+.PHONY: all setup build run test lint unit clean bench soak
 
 all: build
 
@@ -62,6 +63,10 @@ test: build lint
 bench: build
 	bash benches/modelexecute.sh
 	$(CARGO) bench --locked --bench dag
+
+# Long soak: 100k execute cycles; used_memory and RSS must stay flat (CI runs a short one).
+soak: build
+	SOAK_CYCLES=$${SOAK_CYCLES:-100000} $(CARGO) test --locked --release --test limits soak -- --nocapture
 
 clean:
 	$(CARGO) clean
