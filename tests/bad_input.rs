@@ -523,12 +523,20 @@ fn storm(count: usize, next: fn(&mut Gen) -> (Args, &'static str)) {
     assert!(!log.contains("internal error"), "seed {seed}: {log}");
 }
 
+/// `BAD_INPUT_COUNT` commands (the long run: `make fuzz`), else `default`.
+fn count(default: usize) -> usize {
+    std::env::var("BAD_INPUT_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 #[test]
 fn malformed_tensor_commands_get_errors() {
-    storm(5000, Gen::malformed);
+    storm(count(5000), Gen::malformed);
 }
 
 #[test]
 fn binary_garbage_arguments_get_errors() {
-    storm(3000, Gen::garbage_command);
+    storm(count(3000), Gen::garbage_command);
 }
