@@ -4,12 +4,13 @@
 #   make build  build the install layout in dist/
 #   make bench  end-to-end benchmarks: AI.MODELEXECUTE, and a DAG vs separate commands (markdown)
 #   make soak   long soak test (100k execute cycles, memory must stay flat)
+#   make fuzz   long fuzzing (100k-command storms, 100k cases per property test)
 
 CARGO ?= cargo
 PORT ?= 6379
 DIST := dist
 
-.PHONY: all setup build run test lint unit clean bench soak
+.PHONY: all setup build run test lint unit clean bench soak fuzz
 
 all: build
 
@@ -67,6 +68,13 @@ bench: build
 # Long soak: 100k execute cycles; used_memory and RSS must stay flat (CI runs a short one).
 soak: build
 	SOAK_CYCLES=$${SOAK_CYCLES:-100000} $(CARGO) test --locked --release --test limits soak -- --nocapture
+
+# Long fuzzing: 100,000 random malformed commands per storm against a live server, and 100,000
+# cases per grammar / RDB property test (CI runs short versions of both).
+fuzz: build
+	BAD_INPUT_COUNT=$${BAD_INPUT_COUNT:-100000} $(CARGO) test --locked --release --test bad_input --test bad_input_models
+	FUZZ_CASES=$${FUZZ_CASES:-100000} $(CARGO) test --locked --release -p redisai-engine --test fuzz_grammars
+	FUZZ_CASES=$${FUZZ_CASES:-100000} $(CARGO) test --locked --release -p redisai-core --test fuzz_rdb
 
 clean:
 	$(CARGO) clean

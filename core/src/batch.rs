@@ -60,6 +60,13 @@ pub fn split(tensor: &Tensor, sizes: &[i64]) -> Result<Vec<Tensor>> {
     if total != Some(dim0) {
         return Err(Error::BatchSizeMismatch);
     }
+    if dim0 == 0 {
+        // Nothing to cut (every size is 0): empty pieces of the same inner dims.
+        return sizes
+            .iter()
+            .map(|_| Tensor::from_parts(tensor.dtype(), tensor.shape().to_vec(), Vec::new()))
+            .collect();
+    }
     let row_elements = element_count(inner).ok_or(Error::BatchSizeMismatch)? as usize;
     let data = tensor.data();
     let mut pieces = Vec::with_capacity(sizes.len());

@@ -108,6 +108,9 @@ impl Tensor {
         if !data_fits(dtype, len, &data) {
             return Err(Error::rdb("tensor", "data does not match dtype and shape"));
         }
+        if dtype == DType::Bool && data.iter().any(|&b| b > 1) {
+            return Err(Error::rdb("tensor", "BOOL elements must be 0 or 1"));
+        }
         Ok(Tensor {
             dtype,
             shape,

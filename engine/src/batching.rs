@@ -110,12 +110,10 @@ pub fn take_next<T: BatchItem>(queue: &mut VecDeque<T>, now: Instant) -> Next<T>
             }
             let other = queue[j].input_signature();
             let size = batch_size(&other);
-            if size > 0
-                && total.saturating_add(size) <= params.batchsize
-                && compatible(&signature, &other)
-            {
+            let grown = total.checked_add(size).filter(|&t| t <= params.batchsize);
+            if let Some(grown) = grown.filter(|_| size > 0 && compatible(&signature, &other)) {
                 group.push(j);
-                total += size;
+                total = grown;
             }
         }
         let timeout = Duration::from_millis(params.minbatchtimeout_ms);

@@ -34,7 +34,7 @@ pub fn modelexecute(argv: &[&[u8]]) -> Vec<usize> {
 }
 
 /// `AI.MODELRUN <key> [TIMEOUT t] INPUTS <in>... OUTPUTS <out>...`: the model key and every
-/// token after INPUTS but the literal OUTPUTS.
+/// token after INPUTS but the first literal OUTPUTS (the separator).
 pub fn modelrun(argv: &[&[u8]]) -> Vec<usize> {
     let mut keys = Vec::new();
     if argv.len() > 1 {
@@ -51,7 +51,9 @@ pub fn modelrun(argv: &[&[u8]]) -> Vec<usize> {
         .get(i)
         .is_some_and(|a| a.eq_ignore_ascii_case(b"INPUTS"))
     {
-        keys.extend((i + 1..argv.len()).filter(|&j| !argv[j].eq_ignore_ascii_case(b"OUTPUTS")));
+        // The first OUTPUTS separates inputs from outputs; any later one is an output key.
+        let separator = (i + 1..argv.len()).find(|&j| argv[j].eq_ignore_ascii_case(b"OUTPUTS"));
+        keys.extend((i + 1..argv.len()).filter(|&j| Some(j) != separator));
     }
     keys
 }
