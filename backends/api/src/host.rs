@@ -246,6 +246,12 @@ impl LoadedModel {
         &self.outputs
     }
 
+    /// [`LoadedModel::run`] on host tensors.
+    pub fn run_tensors(&self, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, String> {
+        let refs: Vec<TensorRef<'_>> = inputs.iter().map(|&t| TensorRef::from(t)).collect();
+        self.run(&refs)
+    }
+
     /// Runs the model on borrowed inputs; returns one entry per output (`None` where the model
     /// produced no tensor). Output bytes are copied once, into tensors the host owns.
     pub fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<Tensor>>, String> {

@@ -61,6 +61,17 @@ pub struct TensorRef<'a> {
     pub data: &'a [u8],
 }
 
+impl<'a> From<&'a redisai_core::Tensor> for TensorRef<'a> {
+    /// Borrows a host tensor (no copy).
+    fn from(t: &'a redisai_core::Tensor) -> TensorRef<'a> {
+        TensorRef {
+            dtype: t.dtype(),
+            shape: t.shape(),
+            data: t.data(),
+        }
+    }
+}
+
 impl TensorRef<'_> {
     /// Number of elements (product of the shape; 1 for a 0-d tensor).
     pub fn element_count(&self) -> usize {

@@ -101,17 +101,12 @@ pub fn one_image() -> Tensor {
 }
 
 pub fn tensor_ref(t: &Tensor) -> TensorRef<'_> {
-    TensorRef {
-        dtype: t.dtype(),
-        shape: t.shape(),
-        data: t.data(),
-    }
+    TensorRef::from(t)
 }
 
 /// Runs a model on host tensors.
 pub fn run(model: &LoadedModel, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, String> {
-    let refs: Vec<TensorRef<'_>> = inputs.iter().map(|t| tensor_ref(t)).collect();
-    model.run(&refs)
+    model.run_tensors(inputs)
 }
 
 /// Runs a model whose outputs are all tensors.
