@@ -64,9 +64,17 @@ fn deny_oom_commands_are_refused_over_maxmemory_and_reads_still_work() {
     assert_eq!(c.cmd("AI.TENSORSET y FLOAT 1 VALUES 1"), ok_frame("OK"));
 }
 
-/// RSS of the server process, in bytes (from /proc).
+/// RSS of the server process now, in bytes, read from /proc (INFO's `used_memory_rss` is only
+/// refreshed by the server's cron, so it can be stale).
 fn rss(c: &mut Client) -> u64 {
-    info_number(c, "memory", "used_memory_rss")
+    let pid = info_number(c, "server", "process_id");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kb * 1024
 }
 
 #[test]
