@@ -58,7 +58,7 @@ lint: setup
 # TensorFlow's INFO and WARNING lines (one per failed run) stay out of the test output.
 test: export TF_CPP_MIN_LOG_LEVEL ?= 2
 test: build lint
-	$(CARGO) test --locked --workspace
+	$(CARGO) test --locked --workspace --no-fail-fast
 
 # End-to-end MODELEXECUTE benchmark (requests/s, p50/p99), printed as a markdown table.
 bench: build
