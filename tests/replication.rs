@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::fixtures::{onnx, reference, set_one_image, store_onnx};
+use common::fixtures::{onnx, reference, set_one_image, store_model, store_onnx};
 use common::{bulk, ok_frame, render, Client, Frame, Server};
 
 /// Every key with a description that must be equal on both sides (META + data).
@@ -56,32 +56,16 @@ fn populate(c: &mut Client) {
         ok_frame("OK")
     );
     let graph = reference("graph.pb");
-    let tf: [&[u8]; 13] = [
-        b"AI.MODELSTORE",
-        b"m_tf",
-        b"TF",
-        b"CPU",
-        b"INPUTS",
-        b"2",
-        b"a",
-        b"b",
-        b"OUTPUTS",
-        b"1",
-        b"mul",
-        b"BLOB",
-        &graph,
-    ];
-    assert_eq!(c.call(&tf), ok_frame("OK"));
+    let io = ["INPUTS", "2", "a", "b", "OUTPUTS", "1", "mul"];
+    assert_eq!(
+        store_model(c, "m_tf", "TF", "CPU", &io, &graph),
+        ok_frame("OK")
+    );
     let tflite = reference("mnist_model_quant.tflite");
-    let lite: [&[u8]; 6] = [
-        b"AI.MODELSTORE",
-        b"m_tflite",
-        b"TFLITE",
-        b"CPU",
-        b"BLOB",
-        &tflite,
-    ];
-    assert_eq!(c.call(&lite), ok_frame("OK"));
+    assert_eq!(
+        store_model(c, "m_tflite", "TFLITE", "CPU", &[], &tflite),
+        ok_frame("OK")
+    );
     set_one_image(c, "img");
 }
 

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::fixtures::{numbers, reference};
+use common::fixtures::{numbers, reference, store_model};
 use common::{bulk, golden_dir, is_error, ok_frame, render, unhex, Client, Frame, Server};
 
 fn store_graph(c: &mut Client, key: &str, extra: &[&str]) -> Frame {
@@ -157,14 +157,7 @@ fn the_tflite_quantized_mnist_reads_the_digit_one() {
     let server = Server::start();
     let mut c = server.client();
     let model = reference("mnist_model_quant.tflite");
-    let reply = c.call(&[
-        b"AI.MODELSTORE".as_slice(),
-        b"q",
-        b"TFLITE",
-        b"CPU",
-        b"BLOB",
-        &model,
-    ]);
+    let reply = store_model(&mut c, "q", "TFLITE", "CPU", &[], &model);
     assert_eq!(reply, ok_frame("OK"), "{reply:?}");
     common::fixtures::set_one_image(&mut c, "img");
     let run = c.cmd("AI.MODELEXECUTE q INPUTS 1 img OUTPUTS 2 digit probability");
@@ -195,14 +188,7 @@ fn tf_and_tflite_models_survive_reload_restart_and_aof() {
         ok_frame("OK")
     );
     let model = reference("mnist_model_quant.tflite");
-    let reply = c.call(&[
-        b"AI.MODELSTORE".as_slice(),
-        b"q",
-        b"TFLITE",
-        b"CPU",
-        b"BLOB",
-        &model,
-    ]);
+    let reply = store_model(&mut c, "q", "TFLITE", "CPU", &[], &model);
     assert_eq!(reply, ok_frame("OK"), "{reply:?}");
     let snapshot = |c: &mut Client| {
         (

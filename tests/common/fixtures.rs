@@ -64,7 +64,24 @@ pub fn f32_blob(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// `AI.MODELSTORE <key> ONNX <device> [options...] BLOB <blob>`; returns the reply.
+/// `AI.MODELSTORE <key> <backend> <device> [options...] BLOB <blob>`; returns the reply.
+pub fn store_model(
+    c: &mut super::Client,
+    key: &str,
+    backend: &str,
+    device: &str,
+    options: &[&str],
+    blob: &[u8],
+) -> Frame {
+    let mut args: Vec<&[u8]> = vec![b"AI.MODELSTORE", key.as_bytes(), backend.as_bytes()];
+    args.push(device.as_bytes());
+    args.extend(options.iter().map(|o| o.as_bytes()));
+    args.push(b"BLOB");
+    args.push(blob);
+    c.call(&args)
+}
+
+/// [`store_model`] for the ONNX backend.
 pub fn store_onnx(
     c: &mut super::Client,
     key: &str,
@@ -72,11 +89,7 @@ pub fn store_onnx(
     options: &[&str],
     blob: &[u8],
 ) -> Frame {
-    let mut args: Vec<&[u8]> = vec![b"AI.MODELSTORE", key.as_bytes(), b"ONNX", device.as_bytes()];
-    args.extend(options.iter().map(|o| o.as_bytes()));
-    args.push(b"BLOB");
-    args.push(blob);
-    c.call(&args)
+    store_model(c, key, "ONNX", device, options, blob)
 }
 
 /// Stores one.raw (the digit 1) at `key` as a FLOAT 1x1x28x28 tensor.
