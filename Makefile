@@ -58,6 +58,8 @@ lint: setup
 # TensorFlow's INFO and WARNING lines (one per failed run) stay out of the test output.
 test: export TF_CPP_MIN_LOG_LEVEL ?= 2
 test: build lint
+	@# The panicking test backend that tests/panics.rs loads (a cdylib no test target builds).
+	$(CARGO) build --locked -p redisai-test-backend
 	$(CARGO) test --locked --workspace --no-fail-fast
 
 # End-to-end MODELEXECUTE benchmark (requests/s, p50/p99), printed as a markdown table.
