@@ -7,28 +7,19 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use redisai_backend_api::host::{LoadedModel, Plugin};
-use redisai_backend_api::{BackendConfig, DType, Device, ModelOptions, TensorRef};
-use redisai_core::Tensor;
+use redisai_backend_api::{BackendConfig, Device, ModelOptions};
+
+#[path = "../../../test_support.rs"]
+mod support;
+
+pub use support::*;
 
 pub const ONNXRUNTIME_VERSION: &str = env!("ONNXRUNTIME_VERSION");
-
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `target/<profile>`: the directory above the test binary's `deps/`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>")
-        .to_path_buf()
-}
 
 /// The ONNX Runtime library: `$ORT_DYLIB_PATH`, else the project-local install of
 /// scripts/install_onnxruntime.sh.
@@ -56,16 +47,7 @@ fn install_plugin() -> (PathBuf, Option<tempfile::TempDir>) {
     if let Some(path) = std::env::var_os("REDISAI_ONNX_PLUGIN").filter(|p| !p.is_empty()) {
         return (PathBuf::from(path), None);
     }
-    // `cargo test` refreshes deps/ only; `cargo build` also copies the library up a level.
-    let newest = [
-        "deps/libredisai_onnxruntime.so",
-        "libredisai_onnxruntime.so",
-    ]
-    .iter()
-    .map(|p| profile_dir().join(p))
-    .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
-    .max();
-    let (_, built) = newest.expect("libredisai_onnxruntime.so was not built");
+    let built = built_library("libredisai_onnxruntime.so");
     let dir = tempfile::Builder::new()
         .prefix("redisai-onnx-test")
         .tempdir()
@@ -180,26 +162,4 @@ pub fn store(plugin: &Arc<Plugin>, blob: &[u8]) -> LoadedModel {
     plugin
         .create_model(blob, &cpu())
         .unwrap_or_else(|e| panic!("model refused: {e}"))
-}
-
-/// A host tensor built from values given as RedisAI's VALUES arguments.
-pub fn tensor(dtype: DType, shape: &[i64], values: &[&str]) -> Tensor {
-    let args: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    Tensor::from_values(dtype, shape.to_vec(), &args).expect("valid tensor")
-}
-
-pub fn tensor_ref(t: &Tensor) -> TensorRef<'_> {
-    TensorRef::from(t)
-}
-
-/// Runs a model on host tensors.
-pub fn run(model: &LoadedModel, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, String> {
-    model.run_tensors(inputs)
-}
-
-pub fn f32s(t: &Tensor) -> Vec<f32> {
-    t.data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-        .collect()
 }

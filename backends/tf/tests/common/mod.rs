@@ -10,29 +10,21 @@
 
 pub mod graphdef;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use redisai_backend_api::host::{LoadedModel, Plugin};
-use redisai_backend_api::{BackendConfig, DType, Device, ModelOptions, TensorRef};
+use redisai_backend_api::{BackendConfig, Device, ModelOptions};
 use redisai_core::Tensor;
+
+#[path = "../../../test_support.rs"]
+mod support;
+
+pub use support::*;
 
 pub const TENSORFLOW_VERSION: &str = env!("TENSORFLOW_VERSION");
 
 pub const LIBRARIES: [&str; 2] = ["libtensorflow_cc.so.2", "libtensorflow_framework.so.2"];
-
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// `target/<profile>`: the directory above the test binary's `deps/`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>")
-        .to_path_buf()
-}
 
 /// The directory of TensorFlow's libraries: `$TENSORFLOW_LIB_DIR`, else the project-local
 /// install of scripts/install_tensorflow.sh (what build.rs links against).
@@ -43,15 +35,9 @@ pub fn tensorflow_lib_dir() -> PathBuf {
     }
 }
 
-/// The plugin as cargo built it (`cargo test` refreshes deps/ only; `cargo build` also copies
-/// the library up a level: the newest wins).
+/// The plugin as cargo built it.
 pub fn built_plugin() -> PathBuf {
-    let newest = ["deps/libredisai_tensorflow.so", "libredisai_tensorflow.so"]
-        .iter()
-        .map(|p| profile_dir().join(p))
-        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
-        .max();
-    newest.expect("libredisai_tensorflow.so was not built").1
+    built_library("libredisai_tensorflow.so")
 }
 
 /// The plugin laid out as `make build` installs it, with symbolic links in a temporary directory
@@ -127,31 +113,9 @@ pub fn reference_graph(outputs: &[&str]) -> LoadedModel {
     store(&reference_model("graph.pb"), &["a", "b"], outputs)
 }
 
-/// A host tensor built from values given as RedisAI's VALUES arguments.
-pub fn tensor(dtype: DType, shape: &[i64], values: &[&str]) -> Tensor {
-    let args: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    Tensor::from_values(dtype, shape.to_vec(), &args).expect("valid tensor")
-}
-
-pub fn tensor_ref(t: &Tensor) -> TensorRef<'_> {
-    TensorRef::from(t)
-}
-
-/// Runs a model on host tensors.
-pub fn run(model: &LoadedModel, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, String> {
-    model.run_tensors(inputs)
-}
-
 /// Runs a model and returns its only output.
 pub fn run_one(model: &LoadedModel, inputs: &[&Tensor]) -> Tensor {
     let mut out = run(model, inputs).unwrap_or_else(|e| panic!("run failed: {e}"));
     assert_eq!(out.len(), 1);
     out.remove(0).expect("a tensor")
-}
-
-pub fn f32s(t: &Tensor) -> Vec<f32> {
-    t.data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-        .collect()
 }

@@ -6,25 +6,17 @@
 
 pub mod builder;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use redisai_backend_api::host::{LoadedModel, Plugin};
-use redisai_backend_api::{BackendConfig, DType, Device, ModelOptions, TensorRef};
+use redisai_backend_api::{BackendConfig, DType, Device, ModelOptions};
 use redisai_core::Tensor;
 
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+#[path = "../../../test_support.rs"]
+mod support;
 
-/// `target/<profile>`: the directory above the test binary's `deps/`.
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>")
-        .to_path_buf()
-}
+pub use support::*;
 
 /// The built plugin, or `$REDISAI_TFLITE_PLUGIN` (an installed one to test instead, e.g.
 /// `dist/backends/redisai_tflite/redisai_tflite.so`).
@@ -32,13 +24,7 @@ fn plugin_path() -> PathBuf {
     if let Some(path) = std::env::var_os("REDISAI_TFLITE_PLUGIN").filter(|p| !p.is_empty()) {
         return PathBuf::from(path);
     }
-    // `cargo test` refreshes deps/ only; `cargo build` also copies the library up a level.
-    let newest = ["deps/libredisai_tflite.so", "libredisai_tflite.so"]
-        .iter()
-        .map(|p| profile_dir().join(p))
-        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
-        .max();
-    newest.expect("libredisai_tflite.so was not built").1
+    built_library("libredisai_tflite.so")
 }
 
 /// Loads the backend (once per process).
@@ -79,12 +65,6 @@ pub fn store(blob: &[u8]) -> LoadedModel {
         .unwrap_or_else(|e| panic!("model refused: {e}"))
 }
 
-/// A host tensor built from values given as RedisAI's VALUES arguments.
-pub fn tensor(dtype: DType, shape: &[i64], values: &[&str]) -> Tensor {
-    let args: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    Tensor::from_values(dtype, shape.to_vec(), &args).expect("valid tensor")
-}
-
 /// A FLOAT tensor of the given values.
 pub fn floats(shape: &[i64], values: &[f32]) -> Tensor {
     Tensor::from_blob(DType::Float, shape.to_vec(), &builder::f32_bytes(values)).unwrap()
@@ -100,28 +80,12 @@ pub fn one_image() -> Tensor {
     .unwrap()
 }
 
-pub fn tensor_ref(t: &Tensor) -> TensorRef<'_> {
-    TensorRef::from(t)
-}
-
-/// Runs a model on host tensors.
-pub fn run(model: &LoadedModel, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, String> {
-    model.run_tensors(inputs)
-}
-
 /// Runs a model whose outputs are all tensors.
 pub fn run_ok(model: &LoadedModel, inputs: &[&Tensor]) -> Vec<Tensor> {
     run(model, inputs)
         .unwrap_or_else(|e| panic!("run failed: {e}"))
         .into_iter()
         .map(|t| t.expect("a tensor output"))
-        .collect()
-}
-
-pub fn f32s(t: &Tensor) -> Vec<f32> {
-    t.data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
         .collect()
 }
 
