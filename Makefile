@@ -27,10 +27,16 @@ TF_LIBS := .build/tensorflow/tensorflow/libtensorflow_cc.so.2 .build/tensorflow/
 TF_PLUGIN := $(DIST)/backends/redisai_tensorflow
 # The TFLITE backend plugin (pure Rust, tract-tflite): nothing beside it.
 TFLITE_PLUGIN := $(DIST)/backends/redisai_tflite
+# The TORCH backend plugin and the libtorch libraries it loads (from the torch wheel, installed
+# from PyPI into .build/torch by scripts/setup.sh; backends/torch/build.rs links against them).
+TORCH_LIBS := .build/torch/torch/lib/libtorch_cpu.so .build/torch/torch/lib/libc10.so \
+	.build/torch/torch/lib/libgomp.so.1 .build/torch/nvidia/cu13/lib/libcudart.so.13 \
+	.build/torch/nvidia/cu13/lib/libcupti.so.13
+TORCH_PLUGIN := $(DIST)/backends/redisai_torch
 
 build: setup
-	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime -p redisai-tensorflow -p redisai-tflite
-	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib $(TF_PLUGIN)/lib $(TFLITE_PLUGIN)
+	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime -p redisai-tensorflow -p redisai-tflite -p redisai-torch
+	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib $(TF_PLUGIN)/lib $(TFLITE_PLUGIN) $(TORCH_PLUGIN)/lib
 	@# install(1) replaces files (new inode) instead of rewriting them in place, so a server still
 	@# running the old dist/ keeps its mapped code intact.
 	install -m 755 target/release/libredisai.so $(DIST)/redisai.so
@@ -40,7 +46,10 @@ build: setup
 	@# -C: TensorFlow's libraries (850 MB) are only copied when they changed.
 	install -C -m 755 $(TF_LIBS) $(TF_PLUGIN)/lib/
 	install -m 755 target/release/libredisai_tflite.so $(TFLITE_PLUGIN)/redisai_tflite.so
-	@echo "built $(DIST)/redisai.so, $(ONNX_PLUGIN)/, $(TF_PLUGIN)/ and $(TFLITE_PLUGIN)/"
+	install -m 755 target/release/libredisai_torch.so $(TORCH_PLUGIN)/redisai_torch.so
+	@# -C: libtorch (450 MB) is only copied when it changed.
+	install -C -m 755 $(TORCH_LIBS) $(TORCH_PLUGIN)/lib/
+	@echo "built $(DIST)/redisai.so, $(ONNX_PLUGIN)/, $(TF_PLUGIN)/, $(TFLITE_PLUGIN)/ and $(TORCH_PLUGIN)/"
 
 # `make run` loads the ONNX backend at start (set BACKEND_ARGS= to load it lazily instead).
 BACKEND_ARGS ?= ONNX redisai_onnxruntime/redisai_onnxruntime.so

@@ -2,8 +2,9 @@
 # Installs what a fresh Debian 12 machine lacks to build and test the module:
 # redis-server (Redis 7.0 from Debian), libclang (bindgen of the redis-module crate), g++ (the ONNX
 # backend's allocation trampoline) and python3-venv; then the project's Python environment .venv
-# (ONNX test fixtures), ONNX Runtime's library from PyPI into .build/onnxruntime and TensorFlow's
-# C library (the tensorflow-cpu wheel) from PyPI into .build/tensorflow.
+# (ONNX test fixtures), ONNX Runtime's library from PyPI into .build/onnxruntime, TensorFlow's
+# C library (the tensorflow-cpu wheel) from PyPI into .build/tensorflow and libtorch (the torch
+# wheel, without the CUDA stack) from PyPI into .build/torch.
 # Idempotent: does nothing when everything is there.
 set -euo pipefail
 
@@ -35,3 +36,4 @@ fi
 bash "$(dirname "$0")/python_env.sh"
 bash "$(dirname "$0")/install_onnxruntime.sh"
 bash "$(dirname "$0")/install_tensorflow.sh"
+bash "$(dirname "$0")/install_torch.sh"

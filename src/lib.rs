@@ -2,6 +2,7 @@
 //! `redisai-core` / `redisai-engine` crates to the Redis module API. Nothing here decides what a
 //! command means; it opens keys, replies and persists.
 
+mod aof;
 mod blocking;
 mod commands;
 mod guard;
@@ -10,6 +11,8 @@ mod log;
 mod model_type;
 mod rdb_io;
 mod reply;
+mod script_host;
+mod script_type;
 mod state;
 mod tensor_type;
 mod type_methods;
@@ -18,6 +21,7 @@ use redis_module::{redis_module, Context, RedisString, Status};
 use redisai_engine::version::MODULE_VERSION;
 
 use model_type::MODEL_TYPE;
+use script_type::SCRIPT_TYPE;
 use tensor_type::TENSOR_TYPE;
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
@@ -37,7 +41,7 @@ redis_module! {
     name: "ai",
     version: MODULE_VERSION,
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
-    data_types: [TENSOR_TYPE, MODEL_TYPE],
+    data_types: [TENSOR_TYPE, MODEL_TYPE, SCRIPT_TYPE],
     init: init,
     commands: [
         ["ai.tensorset", commands::tensor::tensorset, "write deny-oom", 1, 1, 1, ""],
@@ -49,6 +53,13 @@ redis_module! {
         ["ai.modelrun", commands::execute::modelrun, "write deny-oom getkeys-api", 3, 3, 1, ""],
         ["ai.modelexecute", commands::execute::modelexecute, "write deny-oom getkeys-api", 4, 4, 1, ""],
         ["ai._modelscan", commands::model::modelscan, "readonly", 0, 0, 0, ""],
+        ["ai.scriptset", commands::script::scriptset, "write deny-oom", 1, 1, 1, ""],
+        ["ai.scriptstore", commands::script::scriptstore, "write deny-oom", 1, 1, 1, ""],
+        ["ai.scriptget", commands::script::scriptget, "readonly", 1, 1, 1, ""],
+        ["ai.scriptdel", commands::script::scriptdel, "write", 1, 1, 1, ""],
+        ["ai.scriptrun", commands::script::scriptrun, "write deny-oom getkeys-api", 4, 4, 1, ""],
+        ["ai.scriptexecute", commands::script::scriptexecute, "write deny-oom getkeys-api", 5, 5, 1, ""],
+        ["ai._scriptscan", commands::script::scriptscan, "readonly", 0, 0, 0, ""],
         ["ai.dagrun", commands::dag::dagrun, "write deny-oom getkeys-api", 3, 3, 1, ""],
         ["ai.dagexecute", commands::dag::dagexecute, "write deny-oom getkeys-api", 3, 3, 1, ""],
         ["ai.dagrun_ro", commands::dag::dagrun_ro, "readonly getkeys-api", 3, 3, 1, ""],

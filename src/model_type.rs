@@ -12,6 +12,7 @@ use redisai_core::rdb::{load_model, save_model, ENCODING_VERSION};
 use redisai_core::Backend;
 use redisai_engine::model::Model;
 
+use crate::aof::AofArgs;
 use crate::guard::contained;
 use crate::rdb_io::ModuleIo;
 use crate::state::engine;
@@ -57,7 +58,7 @@ unsafe fn model_of<'a>(value: *const c_void) -> &'a Arc<Model> {
 }
 
 /// The key being loaded, when Redis tells it (Redis >= 7.0).
-fn key_name(rdb: *mut RedisModuleIO) -> Vec<u8> {
+pub fn key_name(rdb: *mut RedisModuleIO) -> Vec<u8> {
     // SAFETY: the API table is filled once at module load and only read afterwards.
     let Some(get) = (unsafe { raw::RedisModule_GetKeyNameFromIO }) else {
         return Vec::new();
@@ -103,32 +104,6 @@ unsafe extern "C" fn rdb_save(rdb: *mut RedisModuleIO, value: *mut c_void) {
             engine().model_chunk_size(),
         )
     });
-}
-
-/// Owned RedisModuleStrings for one EmitAOF call.
-struct AofArgs(Vec<*mut RedisModuleString>);
-
-impl AofArgs {
-    fn push(&mut self, bytes: &[u8]) {
-        // SAFETY: a string without context, owned by us until Drop.
-        let s = unsafe {
-            raw::RedisModule_CreateString.expect("module API")(
-                ptr::null_mut(),
-                bytes.as_ptr().cast(),
-                bytes.len(),
-            )
-        };
-        self.0.push(s);
-    }
-}
-
-impl Drop for AofArgs {
-    fn drop(&mut self) {
-        for s in self.0.drain(..) {
-            // SAFETY: created in `push` with a NULL context, freed once.
-            unsafe { raw::RedisModule_FreeString.expect("module API")(ptr::null_mut(), s) };
-        }
-    }
 }
 
 /// Emits `AI.MODELSTORE <key> <BACKEND> <device> TAG <tag> BATCHSIZE n MINBATCHSIZE m

@@ -156,12 +156,81 @@ pub enum Error {
     #[error("ERR Model did not generate the expected number of outputs")]
     OutputsMissing,
 
-    // ---- Scripts (SPEC §3.14, §3.15) ----
+    // ---- Scripts: AI.SCRIPTSTORE / AI.SCRIPTSET / AI.SCRIPTGET / AI.SCRIPTDEL (SPEC §3.10-3.13) ----
     #[error("ERR script key is empty")]
     ScriptKeyEmpty,
+    /// AI.SCRIPTSTORE: no `ENTRY_POINTS` where expected, or fewer names than its count.
+    #[error("ERR Insufficient arguments, missing script entry points")]
+    MissingEntryPoints,
+    /// AI.SCRIPTSTORE: the `ENTRY_POINTS` count is not a number.
+    #[error("ERR Non numeric entry points number provided to AI.SCRIPTSTORE command")]
+    EntryPointsCount,
+    /// AI.SCRIPTSTORE / AI.SCRIPTSET: no `SOURCE` keyword where expected, or no value after it.
+    #[error("ERR Insufficient arguments, missing script SOURCE")]
+    MissingScriptSource,
+
+    // ---- AI.SCRIPTEXECUTE (SPEC §3.14) ----
     /// A TIMEOUT on a model or script op inside a DAG (RedisAI refuses it after parsing it).
     #[error("ERR TIMEOUT not allowed within a DAG command")]
     TimeoutInDag,
+    /// Standalone AI.SCRIPTEXECUTE whose first scope is neither KEYS nor INPUTS.
+    #[error("ERR KEYS or INPUTS scope must be provided first for AI.SCRIPTEXECUTE command")]
+    ScriptFirstScope,
+    /// `KEYS` followed by fewer than 2 arguments.
+    #[error("ERR Missing arguments after KEYS keyword")]
+    KeysMissing,
+    /// The KEYS count is not an integer or is <= 0.
+    #[error("ERR Invalid or negative value found in number of KEYS")]
+    KeysCount,
+    /// Fewer KEYS than their count.
+    #[error(
+        "ERR Number of pre declared KEYS to be used in the command does not match the number of given arguments"
+    )]
+    KeysArgs,
+    /// `INPUTS`, `ARGS` or `OUTPUTS` as the last argument (no count).
+    #[error("ERR Invalid arguments provided to AI.SCRIPTEXECUTE")]
+    ScriptScopeNoCount,
+    /// A scope count that is not an integer; carries `inputs`, `outputs`, or `keys` for ARGS
+    /// (sic: RedisAI's ARGS message reuses the KEYS wording).
+    #[error("ERR Invalid argument for {0} count in AI.SCRIPTEXECUTE")]
+    ScriptScopeCount(&'static str),
+    /// Fewer items than a scope's count; carries `inputs`, `args`, `outputs` or `keys`.
+    #[error(
+        "ERR number of {0} to AI.SCRIPTEXECUTE command does not match the number of given arguments"
+    )]
+    ScriptScopeArgs(&'static str),
+    /// A scope given twice; carries its keyword (`KEYS`, `INPUTS`, `ARGS`, `OUTPUTS`).
+    #[error("ERR Already Encountered {0} scope in AI.SCRIPTEXECUTE command")]
+    ScriptScopeRepeated(&'static str),
+    /// An unknown token (shown lossily as UTF-8).
+    #[error("ERR Invalid AI.SCRIPTEXECUTE command. Unexpected argument: {0}")]
+    ScriptUnexpectedArgument(String),
+    #[error("ERR No value provided for TIMEOUT in AI.SCRIPTEXECUTE")]
+    ScriptTimeoutMissing,
+    /// Arguments after the TIMEOUT value (TIMEOUT must be last).
+    #[error("ERR Encountered problem parsing AI.SCRIPTEXECUTE")]
+    ScriptAfterTimeout,
+
+    // ---- AI.SCRIPTRUN (deprecated; SPEC §3.15) ----
+    #[error("ERR Already encountered an TIMEOUT section in SCRIPTRUN")]
+    ScriptRunTimeoutRepeated,
+    /// INPUTS after OUTPUTS.
+    #[error("ERR Already encountered an INPUTS section in SCRIPTRUN")]
+    ScriptRunInputsSection,
+    /// INPUTS twice in a row.
+    #[error("ERR Already encountered an INPUTS keyword in SCRIPTRUN")]
+    ScriptRunInputsKeyword,
+    #[error("ERR Already encountered an OUTPUTS keyword in SCRIPTRUN")]
+    ScriptRunOutputsKeyword,
+    /// `$` outside the INPUTS list.
+    #[error("ERR Encountered a variable size list of tensors outside of input section")]
+    ScriptRunVariadicOutside,
+    /// `$` twice.
+    #[error("ERR Already encountered a variable size list of tensors")]
+    ScriptRunVariadicRepeated,
+    /// A token before INPUTS/OUTPUTS (sic: "Unrecongnized").
+    #[error("ERR Unrecongnized parameter to SCRIPTRUN")]
+    ScriptRunUnrecognized,
 
     // ---- AI.DAGEXECUTE[_RO] / AI.DAGRUN[_RO] (SPEC §3.16, §3.17) ----
     /// AI.DAGEXECUTE[_RO] with fewer than 6 arguments; carries the command name.
@@ -262,6 +331,12 @@ impl Error {
         Error::InvalidArgument(String::from_utf8_lossy(token).into_owned())
     }
 
+    /// `ERR Invalid AI.SCRIPTEXECUTE command. Unexpected argument: <token>`, the token shown
+    /// lossily.
+    pub fn script_unexpected_argument(token: &[u8]) -> Self {
+        Error::ScriptUnexpectedArgument(String::from_utf8_lossy(token).into_owned())
+    }
+
     /// `ERR Invalid DAG command. Unexpected argument:  <token>`, the token shown lossily.
     pub fn dag_unexpected_argument(token: &[u8]) -> Self {
         Error::DagUnexpectedArgument(String::from_utf8_lossy(token).into_owned())
@@ -351,6 +426,32 @@ mod tests {
             (OutputsMissing, "ERR Model did not generate the expected number of outputs"),
             (ScriptKeyEmpty, "ERR script key is empty"),
             (TimeoutInDag, "ERR TIMEOUT not allowed within a DAG command"),
+            (MissingEntryPoints, "ERR Insufficient arguments, missing script entry points"),
+            (EntryPointsCount, "ERR Non numeric entry points number provided to AI.SCRIPTSTORE command"),
+            (MissingScriptSource, "ERR Insufficient arguments, missing script SOURCE"),
+            (ScriptFirstScope, "ERR KEYS or INPUTS scope must be provided first for AI.SCRIPTEXECUTE command"),
+            (KeysMissing, "ERR Missing arguments after KEYS keyword"),
+            (KeysCount, "ERR Invalid or negative value found in number of KEYS"),
+            (KeysArgs, "ERR Number of pre declared KEYS to be used in the command does not match the number of given arguments"),
+            (ScriptScopeNoCount, "ERR Invalid arguments provided to AI.SCRIPTEXECUTE"),
+            (ScriptScopeCount("inputs"), "ERR Invalid argument for inputs count in AI.SCRIPTEXECUTE"),
+            (ScriptScopeCount("keys"), "ERR Invalid argument for keys count in AI.SCRIPTEXECUTE"),
+            (ScriptScopeCount("outputs"), "ERR Invalid argument for outputs count in AI.SCRIPTEXECUTE"),
+            (ScriptScopeArgs("inputs"), "ERR number of inputs to AI.SCRIPTEXECUTE command does not match the number of given arguments"),
+            (ScriptScopeArgs("args"), "ERR number of args to AI.SCRIPTEXECUTE command does not match the number of given arguments"),
+            (ScriptScopeArgs("outputs"), "ERR number of outputs to AI.SCRIPTEXECUTE command does not match the number of given arguments"),
+            (ScriptScopeRepeated("KEYS"), "ERR Already Encountered KEYS scope in AI.SCRIPTEXECUTE command"),
+            (ScriptScopeRepeated("ARGS"), "ERR Already Encountered ARGS scope in AI.SCRIPTEXECUTE command"),
+            (Error::script_unexpected_argument(b"FOO"), "ERR Invalid AI.SCRIPTEXECUTE command. Unexpected argument: FOO"),
+            (ScriptTimeoutMissing, "ERR No value provided for TIMEOUT in AI.SCRIPTEXECUTE"),
+            (ScriptAfterTimeout, "ERR Encountered problem parsing AI.SCRIPTEXECUTE"),
+            (ScriptRunTimeoutRepeated, "ERR Already encountered an TIMEOUT section in SCRIPTRUN"),
+            (ScriptRunInputsSection, "ERR Already encountered an INPUTS section in SCRIPTRUN"),
+            (ScriptRunInputsKeyword, "ERR Already encountered an INPUTS keyword in SCRIPTRUN"),
+            (ScriptRunOutputsKeyword, "ERR Already encountered an OUTPUTS keyword in SCRIPTRUN"),
+            (ScriptRunVariadicOutside, "ERR Encountered a variable size list of tensors outside of input section"),
+            (ScriptRunVariadicRepeated, "ERR Already encountered a variable size list of tensors"),
+            (ScriptRunUnrecognized, "ERR Unrecongnized parameter to SCRIPTRUN"),
             (DagMissingArguments("AI.DAGEXECUTE"), "ERR missing arguments for 'AI.DAGEXECUTE' command"),
             (DagMissingArguments("AI.DAGEXECUTE_RO"), "ERR missing arguments for 'AI.DAGEXECUTE_RO' command"),
             (DagLoadMissing, "ERR missing arguments after LOAD keyword in DAG command"),

@@ -13,6 +13,7 @@ pub mod error;
 pub mod model;
 pub mod numparse;
 pub mod rdb;
+pub mod script;
 pub mod tensor;
 
 pub use backend::Backend;

@@ -7,6 +7,7 @@ use crate::backend::Backend;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::model::{chunks, ModelRecord};
+use crate::script::ScriptRecord;
 use crate::tensor::Tensor;
 
 /// Current encoding version of every RedisAI data type.
@@ -184,6 +185,49 @@ pub fn load_model(source: &mut impl Source, encver: i32) -> Result<ModelRecord> 
     })
 }
 
+/// Writes a script in the encoding version 4 layout (SPEC §10.2): device (with a trailing NUL),
+/// tag (without), source (with a trailing NUL), the number of entry points and their names (each
+/// with a trailing NUL).
+pub fn save_script(sink: &mut impl Sink, script: &ScriptRecord) {
+    save_c_string(sink, script.device.as_bytes());
+    sink.save_buffer(&script.tag);
+    save_c_string(sink, &script.source);
+    sink.save_unsigned(script.entry_points.len() as u64);
+    for name in &script.entry_points {
+        save_c_string(sink, name);
+    }
+}
+
+/// Reads a script written with encoding version `encver` (0 to 4). Versions 3 and 4 share the
+/// layout [`save_script`] writes; versions 1 and 2 have no entry points; version 0 also keeps
+/// the tag NUL-terminated. The device, the source and the names are read as C strings (cut at
+/// their first NUL).
+pub fn load_script(source: &mut impl Source, encver: i32) -> Result<ScriptRecord> {
+    if !(0..=4).contains(&encver) {
+        return Err(Error::rdb(
+            "script",
+            format!("encoding version {encver} is not supported"),
+        ));
+    }
+    let device = String::from_utf8_lossy(&c_string(source.load_buffer()?)).into_owned();
+    let tag = source.load_buffer()?;
+    let tag = match encver {
+        0 => c_string(tag),
+        _ => tag,
+    };
+    let script_source = c_string(source.load_buffer()?);
+    let entry_points = match encver {
+        3 | 4 => load_names(source)?,
+        _ => Vec::new(),
+    };
+    Ok(ScriptRecord {
+        device,
+        tag,
+        source: script_source,
+        entry_points,
+    })
+}
+
 /// Saves a string as RedisAI saves C strings: its bytes and one NUL, as one buffer.
 fn save_c_string(sink: &mut impl Sink, bytes: &[u8]) {
     let mut buffer = Vec::with_capacity(bytes.len() + 1);
@@ -281,6 +325,9 @@ impl Source for Recording {
         }
     }
 }
+
+#[cfg(test)]
+mod script_tests;
 
 #[cfg(test)]
 mod tests {

@@ -2,11 +2,12 @@
 //! and batch helpers they rely on: random, truncated and mutated inputs must be errors, never
 //! panics (nor aborts: a loader that trusted a count to pre-allocate would abort here).
 //!
-//! * `load_tensor` / `load_model`, every encoding version from -1 to 6 (0..=4 are real; the rest
-//!   must be refused), over a `Recording` source fed with
+//! * `load_tensor` / `load_model` / `load_script`, every encoding version from -1 to 6 (0..=4 are
+//!   real; the rest must be refused), over a `Recording` source fed with
 //!   - random sequences of unsigned, signed and buffer values;
-//!   - valid recordings (made by `save_tensor` / `save_model`, or by hand for the old layouts of
-//!     versions 0 to 3), which must round-trip exactly and consume exactly their own items;
+//!   - valid recordings (made by `save_tensor` / `save_model` / `save_script`, or by hand for the
+//!     old layouts of versions 0 to 3), which must round-trip exactly and consume exactly their
+//!     own items;
 //!   - every strict prefix of a valid recording, which must be an error;
 //!   - valid recordings with random mutations (items replaced, inserted, deleted, duplicated,
 //!     swapped, bytes flipped), which must be errors or values that round-trip through v4.
@@ -40,7 +41,10 @@ use proptest::sample::Index;
 
 use redisai_core::batch::{concat, split};
 use redisai_core::model::chunks;
-use redisai_core::rdb::{load_model, load_tensor, save_model, save_tensor, Item, Recording};
+use redisai_core::rdb::{
+    load_model, load_script, load_tensor, save_model, save_script, save_tensor, Item, Recording,
+};
+use redisai_core::script::ScriptRecord;
 use redisai_core::tensor::element_count;
 use redisai_core::{Backend, DType, Error, ModelRecord, Tensor, Value};
 
@@ -128,6 +132,18 @@ fn check_model(m: &ModelRecord, chunk_size: u64) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A loaded script is saved again in the current layout and must load back unchanged.
+fn check_script(s: &ScriptRecord) -> Result<(), TestCaseError> {
+    prop_assert!(!s.device.contains('\0'));
+    prop_assert!(!s.source.contains(&0));
+    prop_assert!(s.entry_points.iter().all(|n| !n.contains(&0)));
+    let mut rec = Recording::default();
+    save_script(&mut rec, s);
+    prop_assert_eq!(load_script(&mut rec, 4), Ok(s.clone()));
+    prop_assert!(rec.items.is_empty());
+    Ok(())
+}
+
 /// The v0-v3 tensor layout (the whole DLTensor), with random values in the ignored fields.
 fn old_tensor_layout(t: &Tensor, ignored: [u64; 4]) -> Vec<Item> {
     let [device_id, lanes, stride, byte_offset] = ignored;
@@ -177,6 +193,15 @@ fn old_model_layout(m: &ModelRecord, encver: i32, chunk_size: usize) -> Vec<Item
         items.extend(pieces.into_iter().map(|p| Item::Buffer(p.to_vec())));
     }
     items
+}
+
+/// The v0-v2 script layouts: device, tag (v0: NUL-terminated), source; no entry points.
+fn old_script_layout(s: &ScriptRecord, encver: i32) -> Vec<Item> {
+    let tag = match encver {
+        0 => c_string(&s.tag),
+        _ => Item::Buffer(s.tag.clone()),
+    };
+    vec![c_string(s.device.as_bytes()), tag, c_string(&s.source)]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,6 +393,46 @@ fn model_record() -> impl Strategy<Value = ModelRecord> {
         )
 }
 
+/// A script record that round-trips through the v3/v4 layout: device, source and names without
+/// NUL (they are stored as C strings), anything in the tag.
+fn script_record() -> impl Strategy<Value = ScriptRecord> {
+    let no_nul = |max| vec(1u8..=255, 0..max);
+    (
+        prop_oneof![
+            proptest::sample::select(vec!["CPU", "GPU", "cpu:1", "GPU:0", ""])
+                .prop_map(String::from),
+            "\\PC{0,6}",
+        ],
+        vec(any::<u8>(), 0..8),
+        no_nul(200),
+        vec(no_nul(6), 0..5),
+    )
+        .prop_map(|(device, tag, source, entry_points)| ScriptRecord {
+            device,
+            tag,
+            source,
+            entry_points,
+        })
+}
+
+/// A script and a valid recording of it in `encver`, with the record as that version loads it.
+fn script_recording() -> impl Strategy<Value = (ScriptRecord, i32, Vec<Item>)> {
+    (script_record(), 0i32..=4).prop_map(|(mut s, encver)| {
+        let items = if encver >= 3 {
+            let mut rec = Recording::default();
+            save_script(&mut rec, &s);
+            Vec::from(rec.items)
+        } else {
+            s.entry_points.clear();
+            if encver == 0 {
+                s.tag.retain(|&b| b != 0);
+            }
+            old_script_layout(&s, encver)
+        };
+        (s, encver, items)
+    })
+}
+
 fn chunk_size() -> impl Strategy<Value = u64> {
     prop_oneof![Just(0u64), 1u64..8, 8u64..400, Just(u64::MAX),]
 }
@@ -489,6 +554,29 @@ proptest! {
         }
     }
 
+    #[test]
+    fn script_recordings_round_trip_and_truncations_fail(
+        (s, encver, items) in script_recording(),
+        extra in vec(item(), 0..3),
+    ) {
+        let mut with_extra = items.clone();
+        with_extra.extend(extra.iter().cloned());
+        let mut rec = recording(with_extra);
+        prop_assert_eq!(load_script(&mut rec, encver), Ok(s.clone()));
+        prop_assert_eq!(Vec::from(rec.items), extra, "the loader read past the script");
+        for cut in 0..items.len() {
+            let mut rec = recording(items[..cut].to_vec());
+            match load_script(&mut rec, encver) {
+                Ok(loaded) => prop_assert!(false, "prefix of {} items of {} loaded: {:?}", cut, items.len(), loaded),
+                Err(e) => check_rdb_error(&e)?,
+            }
+        }
+        for encver in [-1, 5, 6, i32::MIN] {
+            let err = load_script(&mut recording(items.clone()), encver).unwrap_err();
+            check_rdb_error(&err)?;
+        }
+    }
+
     /// Random streams: never a panic; an accepted value is a consistent one.
     #[test]
     fn random_streams_never_panic(items in vec(item(), 0..40), encver in -1i32..=6) {
@@ -499,11 +587,33 @@ proptest! {
             }
             Err(e) => check_rdb_error(&e)?,
         }
-        match load_model(&mut recording(items), encver) {
+        match load_model(&mut recording(items.clone()), encver) {
             Ok(m) => {
                 prop_assert!((0..=4).contains(&encver));
                 check_model(&m, 64)?;
             }
+            Err(e) => check_rdb_error(&e)?,
+        }
+        match load_script(&mut recording(items), encver) {
+            Ok(s) => {
+                prop_assert!((0..=4).contains(&encver));
+                check_script(&s)?;
+            }
+            Err(e) => check_rdb_error(&e)?,
+        }
+    }
+
+    /// Random streams that start like a script (a device, a tag, a source) and go on with
+    /// random values: the entry points of versions 3 and 4 get random counts and names.
+    #[test]
+    fn random_script_bodies_never_panic(
+        head in vec(buffer().prop_map(Item::Buffer), 3),
+        body in vec(item(), 0..8),
+        encver in -1i32..=6,
+    ) {
+        let items: Vec<Item> = head.into_iter().chain(body).collect();
+        match load_script(&mut recording(items), encver) {
+            Ok(s) => check_script(&s)?,
             Err(e) => check_rdb_error(&e)?,
         }
     }
@@ -561,6 +671,22 @@ proptest! {
         for encver in [encver, other_encver] {
             match load_model(&mut recording(items.clone()), encver) {
                 Ok(m) => check_model(&m, 7)?,
+                Err(e) => check_rdb_error(&e)?,
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_script_recordings_never_panic(
+        (_, encver, items) in script_recording(),
+        mutations in vec(mutation(), 1..4),
+        other_encver in -1i32..=6,
+    ) {
+        let mut items = items;
+        mutate(&mut items, &mutations);
+        for encver in [encver, other_encver] {
+            match load_script(&mut recording(items.clone()), encver) {
+                Ok(s) => check_script(&s)?,
                 Err(e) => check_rdb_error(&e)?,
             }
         }

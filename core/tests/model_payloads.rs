@@ -1,8 +1,10 @@
-//! The model DUMP payloads captured from RedisAI 1.2.7 (tests/golden/dump-payloads.json) decode
-//! with `load_model` to the contents recorded in tests/golden/rdb-contents.md, and `save_model`
-//! writes the very same sequence of module IO values.
+//! The model and script DUMP payloads captured from RedisAI 1.2.7
+//! (tests/golden/dump-payloads.json) decode with `load_model` / `load_script` to the contents
+//! recorded in tests/golden/rdb-contents.md, and `save_model` / `save_script` write the very same
+//! sequence of module IO values.
 
-use redisai_core::rdb::{load_model, save_model, Item, Recording};
+use redisai_core::rdb::{load_model, load_script, save_model, save_script, Item, Recording};
+use redisai_core::script::ScriptRecord;
 use redisai_core::Backend;
 
 /// RedisAI's default MODEL_CHUNK_SIZE (511 MiB), in effect when the payloads were captured.
@@ -96,6 +98,53 @@ fn redisai_model_payloads_decode_and_encode_identically() {
             expected.key
         );
     }
+}
+
+/// The source of `s_script` (rdb-contents.md, and the transcripts' script section).
+const SCRIPT_SOURCE: &str = "def bar(tensors: List[Tensor], keys: List[str], args: List[str]):
+    a = tensors[0]
+    b = tensors[1]
+    return a + b
+
+def bar_variadic(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return tensors[0] * tensors[1]
+
+def helper(x: Tensor):
+    return x + 1
+
+def scale(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return tensors[0] * int(args[0])
+
+def two_out(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return [tensors[0] + tensors[1], tensors[0] - tensors[1]]
+";
+
+#[test]
+fn redisai_script_payload_decodes_and_encodes_identically() {
+    let json = include_str!("../../tests/golden/dump-payloads.json");
+    let (encver, items) = decode_payload(&unhex(payload_hex(json, "s_script")));
+    assert_eq!(encver, 4);
+    let mut source = Recording {
+        items: items.clone().into(),
+    };
+    let script = load_script(&mut source, encver).unwrap();
+    assert!(source.items.is_empty(), "values left over");
+    let expected = ScriptRecord {
+        device: "CPU".into(),
+        tag: b"st1".to_vec(),
+        source: SCRIPT_SOURCE.as_bytes().to_vec(),
+        entry_points: ["bar", "bar_variadic", "scale", "two_out"]
+            .map(|n| n.as_bytes().to_vec())
+            .to_vec(),
+    };
+    assert_eq!(script, expected);
+    // The source is the one rdb-contents.md shows.
+    let contents = include_str!("../../tests/golden/rdb-contents.md");
+    assert!(contents.contains(&format!("```python\n{SCRIPT_SOURCE}```")));
+
+    let mut sink = Recording::default();
+    save_script(&mut sink, &script);
+    assert_eq!(Vec::from(sink.items), items, "re-encoding differs");
 }
 
 /// The `"hex"` field of `key`'s entry in dump-payloads.json.

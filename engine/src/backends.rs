@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use redisai_backend_api::host::{LoadedModel, Plugin};
-use redisai_backend_api::{BackendConfig, ModelOptions, TensorRef};
+use redisai_backend_api::host_script::LoadedScript;
+use redisai_backend_api::{BackendConfig, ModelOptions, ScriptCall, ScriptHost, TensorRef};
 use redisai_core::{Backend, Tensor};
 
 /// A model built by a backend, as the engine runs it.
@@ -16,6 +17,28 @@ pub trait ModelRunner: Send + Sync {
     fn outputs(&self) -> &[String];
     /// Runs once; one entry per output, `None` where the model produced no tensor.
     fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<Tensor>>, String>;
+}
+
+/// A script compiled by a backend (TORCH), as the engine runs it.
+pub trait ScriptRunner: Send + Sync {
+    /// Runs one function; `host` serves its Redis and model calls. One entry per output.
+    fn run(
+        &self,
+        call: &ScriptCall<'_>,
+        host: &dyn ScriptHost,
+        n_outputs: usize,
+    ) -> Result<Vec<Option<Tensor>>, String>;
+}
+
+impl ScriptRunner for LoadedScript {
+    fn run(
+        &self,
+        call: &ScriptCall<'_>,
+        host: &dyn ScriptHost,
+        n_outputs: usize,
+    ) -> Result<Vec<Option<Tensor>>, String> {
+        LoadedScript::run(self, call, host, n_outputs)
+    }
 }
 
 /// A loaded backend.
@@ -30,6 +53,15 @@ pub trait BackendLibrary: Send + Sync {
         blob: &[u8],
         options: &ModelOptions,
     ) -> Result<Box<dyn ModelRunner>, String>;
+    /// Compiles a script (TORCH only); the error text is the client's reply.
+    fn create_script(
+        &self,
+        _source: &[u8],
+        _entry_points: &[String],
+        _options: &ModelOptions,
+    ) -> Result<Box<dyn ScriptRunner>, String> {
+        Err("ERR this backend does not run scripts".into())
+    }
 }
 
 impl ModelRunner for LoadedModel {
@@ -59,6 +91,18 @@ impl BackendLibrary for PluginLibrary {
         options: &ModelOptions,
     ) -> Result<Box<dyn ModelRunner>, String> {
         Ok(Box::new(self.0.create_model(blob, options)?))
+    }
+    fn create_script(
+        &self,
+        source: &[u8],
+        entry_points: &[String],
+        options: &ModelOptions,
+    ) -> Result<Box<dyn ScriptRunner>, String> {
+        Ok(Box::new(self.0.create_script(
+            source,
+            entry_points,
+            options,
+        )?))
     }
 }
 

@@ -58,6 +58,65 @@ pub fn modelrun(argv: &[&[u8]]) -> Vec<usize> {
     keys
 }
 
+/// `AI.SCRIPTEXECUTE <key> <fn> [KEYS <n> <key>...] [INPUTS <n> <in>...] [ARGS <n> <arg>...]
+/// [OUTPUTS <n> <out>...] [TIMEOUT <ms>]`: the script key and the members of the KEYS, INPUTS
+/// and OUTPUTS lists (ARGS are not keys). The scopes are walked as the parser walks them; the
+/// walk stops at TIMEOUT, at an unknown token or at a count that does not parse, and a list
+/// longer than what is left is cut at the end of `argv`.
+pub fn scriptexecute(argv: &[&[u8]]) -> Vec<usize> {
+    let mut keys = Vec::new();
+    if argv.len() > 1 {
+        keys.push(1);
+    }
+    let mut pos = 3;
+    while let Some(&token) = argv.get(pos) {
+        let is = |keyword: &[u8]| token.eq_ignore_ascii_case(keyword);
+        let (is_keys, is_args) = (is(b"KEYS") || is(b"INPUTS") || is(b"OUTPUTS"), is(b"ARGS"));
+        if !(is_keys || is_args) {
+            break;
+        }
+        let Some(n) = argv.get(pos + 1).and_then(|a| parse_i64(a)) else {
+            break;
+        };
+        // The parser reads a negative INPUTS/ARGS/OUTPUTS count as 0.
+        let start = pos + 2;
+        let end = start
+            .saturating_add(usize::try_from(n).unwrap_or(0))
+            .min(argv.len());
+        if is_keys {
+            keys.extend(start..end);
+        }
+        pos = end;
+    }
+    keys
+}
+
+/// `AI.SCRIPTRUN <key> <fn> [TIMEOUT <ms>] INPUTS <in>... [$ <in>...] OUTPUTS <out>...`: the
+/// script key and every token after INPUTS but the `OUTPUTS` and `$` separators, walked as the
+/// parser walks them (a `TIMEOUT <ms>` may come anywhere; tokens before INPUTS/OUTPUTS are not
+/// keys).
+pub fn scriptrun(argv: &[&[u8]]) -> Vec<usize> {
+    let mut keys = Vec::new();
+    if argv.len() > 1 {
+        keys.push(1);
+    }
+    let mut in_lists = false;
+    let mut pos = 3;
+    while let Some(&token) = argv.get(pos) {
+        if token.eq_ignore_ascii_case(b"TIMEOUT") {
+            pos += 2;
+            continue;
+        }
+        if token.eq_ignore_ascii_case(b"INPUTS") || token.eq_ignore_ascii_case(b"OUTPUTS") {
+            in_lists = true;
+        } else if in_lists && token != b"$" {
+            keys.push(pos);
+        }
+        pos += 1;
+    }
+    keys
+}
+
 /// `AI.DAGEXECUTE[_RO]` / `AI.DAGRUN[_RO]`: the LOAD and PERSIST lists, the ROUTING value, and
 /// the model or script key of every AI.MODELEXECUTE / AI.SCRIPTEXECUTE / AI.MODELRUN /
 /// AI.SCRIPTRUN op. The options are walked as the parser walks them (a list takes its `<n>`
@@ -135,6 +194,63 @@ mod tests {
     }
 
     #[test]
+    fn scriptexecute_keys() {
+        let table: &[(&str, &[usize])] = &[
+            // The golden commands.
+            ("AI.SCRIPTEXECUTE s1 bar INPUTS 2 ia ib OUTPUTS 1 so1", &[1, 5, 6, 9]),
+            (
+                "AI.SCRIPTEXECUTE s1 bar KEYS 1 ia INPUTS 2 ia ib ARGS 1 z OUTPUTS 1 so2 TIMEOUT 1000",
+                &[1, 5, 8, 9, 15],
+            ),
+            ("AI.SCRIPTEXECUTE s1 scale INPUTS 1 ia ARGS 1 3 OUTPUTS 1 so3", &[1, 5, 11]),
+            // Any order, any case; ARGS are skipped even when they look like keywords.
+            ("AI.SCRIPTEXECUTE s f args 2 KEYS 1 outputs 1 o", &[1, 9]),
+            ("AI.SCRIPTEXECUTE s f OUTPUTS 0 INPUTS -1 KEYS 1 k", &[1, 9]),
+            // Lenient on malformed commands: stops at TIMEOUT, unknown tokens, bad counts.
+            ("AI.SCRIPTEXECUTE", &[]),
+            ("AI.SCRIPTEXECUTE s", &[1]),
+            ("AI.SCRIPTEXECUTE s f", &[1]),
+            ("AI.SCRIPTEXECUTE s f INPUTS", &[1]),
+            ("AI.SCRIPTEXECUTE s f INPUTS 5 a b", &[1, 5, 6]),
+            ("AI.SCRIPTEXECUTE s f INPUTS x a OUTPUTS 1 o", &[1]),
+            ("AI.SCRIPTEXECUTE s f INPUTS 1 a TIMEOUT 5 OUTPUTS 1 o", &[1, 5]),
+            ("AI.SCRIPTEXECUTE s f INPUTS 1 a FOO OUTPUTS 1 o", &[1, 5]),
+            ("AI.SCRIPTEXECUTE s f KEYS 9223372036854775807 a", &[1, 5]),
+        ];
+        for (cmd, expected) in table {
+            assert_eq!(scriptexecute(&argv(cmd)), *expected, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn scriptrun_keys() {
+        let table: &[(&str, &[usize])] = &[
+            (
+                "AI.SCRIPTRUN s_old bar INPUTS ia ib OUTPUTS s_old_out",
+                &[1, 4, 5, 7],
+            ),
+            (
+                "AI.SCRIPTRUN s f TIMEOUT 9 INPUTS a $ b c OUTPUTS o",
+                &[1, 6, 8, 9, 11],
+            ),
+            (
+                "AI.SCRIPTRUN s f INPUTS a TIMEOUT 9 b OUTPUTS o",
+                &[1, 4, 7, 9],
+            ),
+            ("AI.SCRIPTRUN s f OUTPUTS o", &[1, 4]),
+            // Lenient on malformed commands.
+            ("AI.SCRIPTRUN", &[]),
+            ("AI.SCRIPTRUN s", &[1]),
+            ("AI.SCRIPTRUN s f x y", &[1]),
+            ("AI.SCRIPTRUN s f TIMEOUT", &[1]),
+            ("AI.SCRIPTRUN s f INPUTS a TIMEOUT", &[1, 4]),
+        ];
+        for (cmd, expected) in table {
+            assert_eq!(scriptrun(&argv(cmd)), *expected, "{cmd}");
+        }
+    }
+
+    #[test]
     fn dag_keys() {
         let table: &[(&str, &[usize])] = &[
             (
@@ -153,6 +269,21 @@ mod tests {
                 "AI.DAGRUN |> AI.MODELRUN m INPUTS a OUTPUTS b |> AI.SCRIPTRUN s f INPUTS b OUTPUTS c",
                 &[3, 10],
             ),
+            // Script ops: the script key only (their KEYS, tensor names and ARGS are not).
+            (
+                "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 dag_out |> AI.MODELEXECUTE m_tf INPUTS 2 ia ib OUTPUTS 1 tmp |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 tmp ia OUTPUTS 1 dag_out |> AI.TENSORGET dag_out VALUES",
+                &[3, 4, 7, 10, 20],
+            ),
+            (
+                "AI.DAGEXECUTE ROUTING {1} |> ai.scriptexecute s1 bar KEYS 1 k{1} ARGS 1 x",
+                &[2, 5],
+            ),
+            (
+                "AI.DAGRUN_RO LOAD 1 a |> AI.SCRIPTRUN s1 bar INPUTS a $ a OUTPUTS b",
+                &[3, 6],
+            ),
+            ("AI.DAGEXECUTE ROUTING r |> AI.SCRIPTEXECUTE", &[2]),
+            ("AI.DAGEXECUTE ROUTING r |> AI.SCRIPTRUN |> AI.SCRIPTEXECUTE s", &[2, 7]),
             // Lenient on malformed commands.
             ("AI.DAGEXECUTE", &[]),
             ("AI.DAGEXECUTE LOAD", &[]),

@@ -13,6 +13,8 @@ pub mod model;
 pub mod model_cmd;
 pub mod queue;
 pub mod run;
+pub mod script;
+pub mod script_cmd;
 pub mod state;
 pub mod stats;
 pub mod tensor_cmd;
@@ -29,6 +31,13 @@ pub mod names {
     pub const MODELEXECUTE: &str = "AI.MODELEXECUTE";
     pub const MODELRUN: &str = "AI.MODELRUN";
     pub const MODELSCAN: &str = "AI._MODELSCAN";
+    pub const SCRIPTSTORE: &str = "AI.SCRIPTSTORE";
+    pub const SCRIPTSET: &str = "AI.SCRIPTSET";
+    pub const SCRIPTGET: &str = "AI.SCRIPTGET";
+    pub const SCRIPTDEL: &str = "AI.SCRIPTDEL";
+    pub const SCRIPTEXECUTE: &str = "AI.SCRIPTEXECUTE";
+    pub const SCRIPTRUN: &str = "AI.SCRIPTRUN";
+    pub const SCRIPTSCAN: &str = "AI._SCRIPTSCAN";
     pub const INFO: &str = "AI.INFO";
     pub const CONFIG: &str = "AI.CONFIG";
 }

@@ -5,12 +5,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redisai_backend_api::TensorRef;
+use redisai_backend_api::{ScriptCall, ScriptHost, TensorRef};
 use redisai_core::batch::{concat, split};
 use redisai_core::{Backend, DType, Error, Tensor};
 
 use crate::batching::{BatchItem, BatchParams};
 use crate::model::Model;
+use crate::script::Script;
 
 /// How a run ended. Delivered to the request's completion callback exactly once.
 #[derive(Debug)]
@@ -29,9 +30,39 @@ pub enum RunOutcome {
 /// Completion callback of a request (unblocks the client in the module).
 pub type OnDone = Box<dyn FnOnce(RunOutcome) + Send>;
 
-/// A queued model run. Inputs are shared references to the tensors (no copies).
+/// A script function call: everything but the input tensors.
+pub struct ScriptOp {
+    pub script: Arc<Script>,
+    pub function: String,
+    pub keys: Vec<Vec<u8>>,
+    pub args: Vec<Vec<u8>>,
+    /// How many tensors the call must return (OUTPUTS count).
+    pub n_outputs: usize,
+    /// Serves the script's `redis.execute` / `redisAI.model_execute` calls.
+    pub host: Arc<dyn ScriptHost + Send + Sync>,
+}
+
+/// What a request runs.
+pub enum RunOp {
+    Model(Arc<Model>),
+    Script(ScriptOp),
+}
+
+impl std::fmt::Debug for RunOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunOp::Model(m) => m.fmt(f),
+            RunOp::Script(s) => f
+                .debug_struct("ScriptOp")
+                .field("function", &s.function)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// A queued model run or script call. Inputs are shared references to the tensors (no copies).
 pub struct RunRequest {
-    pub model: Arc<Model>,
+    pub op: RunOp,
     pub inputs: Vec<Arc<Tensor>>,
     pub enqueued_at: Instant,
     pub timeout: Option<Duration>,
@@ -43,7 +74,7 @@ pub struct RunRequest {
 impl std::fmt::Debug for RunRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunRequest")
-            .field("model", &self.model)
+            .field("op", &self.op)
             .field("inputs", &self.inputs.len())
             .finish_non_exhaustive()
     }
@@ -51,8 +82,11 @@ impl std::fmt::Debug for RunRequest {
 
 impl BatchItem for RunRequest {
     fn batch_model(&self) -> Option<(usize, BatchParams)> {
-        let params = self.model.batch_params()?;
-        Some((Arc::as_ptr(&self.model) as usize, params))
+        let RunOp::Model(model) = &self.op else {
+            return None;
+        };
+        let params = model.batch_params()?;
+        Some((Arc::as_ptr(model) as usize, params))
     }
 
     fn input_signature(&self) -> Vec<(DType, &[i64])> {
@@ -121,7 +155,14 @@ pub fn execute(batch: Vec<RunRequest>) {
     let Some(first) = live.first() else {
         return;
     };
-    let model = Arc::clone(&first.model);
+    let model = match &first.op {
+        RunOp::Model(model) => Arc::clone(model),
+        RunOp::Script(_) => {
+            // Scripts never batch: the policy hands them over one at a time.
+            live.into_iter().for_each(execute_script);
+            return;
+        }
+    };
     let started = Instant::now();
     let result = if live.len() == 1 {
         let inputs: Vec<&Tensor> = first.inputs.iter().map(|t| &**t).collect();
@@ -147,6 +188,44 @@ pub fn execute(batch: Vec<RunRequest>) {
             }
         }
     }
+}
+
+/// Runs a script call and reports it.
+fn execute_script(request: RunRequest) {
+    let RunOp::Script(op) = &request.op else {
+        return;
+    };
+    let inputs: Vec<TensorRef<'_>> = request
+        .inputs
+        .iter()
+        .map(|t| TensorRef::from(&**t))
+        .collect();
+    let call = ScriptCall {
+        function: &op.function,
+        entry_point: op.script.record().is_entry_point(op.function.as_bytes()),
+        inputs,
+        keys: op.keys.iter().map(Vec::as_slice).collect(),
+        args: op.args.iter().map(Vec::as_slice).collect(),
+    };
+    let started = Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        op.script.run(&call, &*op.host, op.n_outputs)
+    }))
+    .unwrap_or_else(|_| Err("ERR internal error while running the script".into()));
+    let micros = started.elapsed().as_micros() as u64;
+    let stats = Arc::clone(op.script.stats());
+    drop(call);
+    let outcome = match result {
+        Ok(outs) => {
+            stats.record_success(micros, 0);
+            RunOutcome::Done(outs.into_iter().map(|o| o.map(Arc::new)).collect())
+        }
+        Err(msg) => {
+            stats.record_error();
+            RunOutcome::Failed(Error::Backend(msg))
+        }
+    };
+    (request.on_done)(outcome);
 }
 
 /// Runs several requests as one batch; returns each request's outputs.

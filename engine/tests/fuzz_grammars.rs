@@ -8,20 +8,21 @@
 //! recased), so the deep rows of each grammar are reached too.
 //!
 //! Properties:
-//! * every grammar entry point (`tensor_cmd`, `model_cmd`, `dag::parse::parse_dag` against a
-//!   `DagKeys` double, `config::parse_module_args`) never panics and returns `Ok` or an error
+//! * every grammar entry point (`tensor_cmd`, `model_cmd`, `script_cmd`, `dag::parse::parse_dag`
+//!   against a `DagKeys` double, `config::parse_module_args`) never panics and returns `Ok` or an error
 //!   whose text is non-empty, on one line, and starts with `ERR `, `WRONGTYPE ` or is one of the
 //!   documented bare texts of `redisai_core::error` (see [`BARE_TEXTS`]). The errors that echo a
 //!   client token (`Invalid argument: <t>`, `... Unexpected argument:  <t>`, the module argument
 //!   error) carry it verbatim, so only their fixed part is held to one line: the module one-lines
 //!   every error reply (`src/reply.rs`, `error_text`);
 //! * what a grammar accepts is consistent (counts match the model, BLOB present, batching
-//!   options in order, DAG plans whose slots all exist and whose inputs precede their outputs,
-//!   ...);
-//! * the key positions (`keys::modelexecute`, `keys::modelrun`, `keys::dag`) never panic, are
-//!   strictly increasing and within `1..argv.len()`; for a command its grammar accepts they
-//!   include every key the command opens (the model, the inputs and outputs, the DAG's LOAD,
-//!   PERSIST and model keys);
+//!   options in order, scripts' AOF rewrite replaying to the same record, DAG plans whose slots
+//!   all exist and whose inputs precede their outputs, ...);
+//! * the key positions (`keys::modelexecute`, `keys::modelrun`, `keys::scriptexecute`,
+//!   `keys::scriptrun`, `keys::dag`) never panic, are strictly increasing and within
+//!   `1..argv.len()`; for a command its grammar accepts they include every key the command
+//!   opens (the model or script, the inputs and outputs, a script's KEYS, the DAG's LOAD,
+//!   PERSIST, model and script keys);
 //! * the batching policy `take_next`, run on random queues of fake requests (random models,
 //!   params, dims, dtypes, enqueue times) and pushes, never panics, never loses nor duplicates a
 //!   request (what it returns plus what is left is what was pushed), keeps the rest in FIFO
@@ -52,10 +53,13 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 
-use redisai_backend_api::{ModelOptions, TensorRef};
+use redisai_backend_api::{ModelOptions, Reply, ScriptCall, ScriptHost, TensorRef};
 use redisai_core::model::ModelRecord;
+use redisai_core::script::ScriptRecord;
 use redisai_core::{Backend, DType, Error, Result, Tensor};
-use redisai_engine::backends::{BackendLibrary, BackendSettings, ModelRunner, Registry};
+use redisai_engine::backends::{
+    BackendLibrary, BackendSettings, ModelRunner, Registry, ScriptRunner,
+};
 use redisai_engine::batching::{take_next, BatchItem, BatchParams, Next};
 use redisai_engine::config::{parse_module_args, KEYS as MODULE_KEYS};
 use redisai_engine::dag::parse::parse_dag;
@@ -66,6 +70,12 @@ use redisai_engine::model_cmd::{
     modeldel_arity, modelexecute_arity, modelrun_arity, modelscan_arity, parse_config, parse_info,
     parse_modelexecute, parse_modelget, parse_modelrun, parse_modelset, parse_modelstore,
     ConfigCmd,
+};
+use redisai_engine::script::Script;
+use redisai_engine::script_cmd::{
+    aof_rewrite, parse_scriptexecute, parse_scriptget, parse_scriptrun, parse_scriptset,
+    parse_scriptstore, scriptdel_arity, scriptexecute_arity, scriptrun_arity, scriptscan_arity,
+    ScriptGetReply,
 };
 use redisai_engine::tensor_cmd::{
     parse_tensorget_format, parse_tensorset, tensorget_arity, tensorset_arity,
@@ -115,7 +125,9 @@ fn check_error(e: &Error) -> std::result::Result<(), TestCaseError> {
     prop_assert!(!text.is_empty(), "{:?}", e);
     // The fixed part of the text, without the client token it may echo.
     let fixed = match e {
-        Error::InvalidArgument(token) | Error::DagUnexpectedArgument(token) => text
+        Error::InvalidArgument(token)
+        | Error::DagUnexpectedArgument(token)
+        | Error::ScriptUnexpectedArgument(token) => text
             .strip_suffix(token.as_str())
             .map(str::to_owned)
             .ok_or_else(|| TestCaseError::fail(format!("token not at the end: {text:?}")))?,
@@ -452,6 +464,31 @@ const DAG_WORDS: &[&str] = &[
     "META",
 ];
 
+const SCRIPT_WORDS: &[&str] = &[
+    "AI.SCRIPTSTORE",
+    "AI.SCRIPTSET",
+    "AI.SCRIPTGET",
+    "AI.SCRIPTDEL",
+    "AI._SCRIPTSCAN",
+    "AI.SCRIPTEXECUTE",
+    "AI.SCRIPTRUN",
+    "CPU",
+    "GPU:0",
+    "TAG",
+    "ENTRY_POINTS",
+    "SOURCE",
+    "META",
+    "KEYS",
+    "INPUTS",
+    "ARGS",
+    "OUTPUTS",
+    "LIST_INPUTS",
+    "TIMEOUT",
+    "$",
+    "bar",
+    "def bar(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0]\n",
+];
+
 fn dtype_name() -> impl Strategy<Value = &'static str> {
     prop_oneof![9 => select(&DTYPE_NAMES[..10]), 1 => select(&DTYPE_NAMES[10..])]
 }
@@ -561,6 +598,138 @@ fn modelrun_op(key: BoxedStrategy<Vec<u8>>) -> BoxedStrategy<Argv> {
                 ins,
                 vec![bytes("OUTPUTS")],
                 outs,
+            ])
+        })
+        .boxed()
+}
+
+/// A list of `names` with its count (near its length), or nothing.
+fn counted(keyword: &'static str, names: BoxedStrategy<Vec<u8>>) -> BoxedStrategy<Argv> {
+    proptest::option::weighted(0.6, vec(names, 0..4))
+        .prop_flat_map(move |list| {
+            let n = list.as_ref().map_or(0, Vec::len);
+            (Just(list), count_near(n))
+        })
+        .prop_map(move |(list, n)| match list {
+            None => Vec::new(),
+            Some(list) => join(vec![vec![bytes(keyword), n], list]),
+        })
+        .boxed()
+}
+
+/// `AI.SCRIPTEXECUTE <key> <fn> [KEYS ..] [INPUTS ..] [ARGS ..] [OUTPUTS ..] [TIMEOUT <t>]`,
+/// the scopes in the usual order (KEYS or INPUTS first) or shuffled, inputs named by `input`
+/// and outputs by `output`.
+fn scriptexecute_op(
+    key: BoxedStrategy<Vec<u8>>,
+    input: BoxedStrategy<Vec<u8>>,
+    output: BoxedStrategy<Vec<u8>>,
+) -> BoxedStrategy<Argv> {
+    let scopes = vec![
+        counted("KEYS", key_name().boxed()),
+        counted("INPUTS", input),
+        counted("ARGS", prop_oneof![3 => number(), 1 => key_name()].boxed()),
+        counted("OUTPUTS", output),
+    ];
+    (
+        key,
+        select(vec!["bar", "scale", "nosuchfn"]),
+        prop_oneof![3 => Just(scopes.clone()).boxed(), 1 => Just(scopes).prop_shuffle().boxed()]
+            .prop_flat_map(|scopes| scopes),
+        proptest::option::weighted(0.2, small_count()),
+    )
+        .prop_map(|(key, function, scopes, timeout)| {
+            join(vec![
+                vec![bytes("AI.SCRIPTEXECUTE"), key, bytes(function)],
+                join(scopes),
+                timeout
+                    .map(|t| vec![bytes("TIMEOUT"), t])
+                    .unwrap_or_default(),
+            ])
+        })
+        .boxed()
+}
+
+/// `AI.SCRIPTRUN <key> <fn> [TIMEOUT <t>] INPUTS <in>... [$ <in>...] OUTPUTS <out>...`.
+fn scriptrun_op(
+    key: BoxedStrategy<Vec<u8>>,
+    input: BoxedStrategy<Vec<u8>>,
+    output: BoxedStrategy<Vec<u8>>,
+) -> BoxedStrategy<Argv> {
+    (
+        key,
+        proptest::option::weighted(0.2, number()),
+        vec(input.clone(), 0..3),
+        proptest::option::weighted(0.3, vec(input, 0..3)),
+        vec(output, 0..3),
+    )
+        .prop_map(|(key, timeout, ins, variadic, outs)| {
+            join(vec![
+                vec![bytes("AI.SCRIPTRUN"), key, bytes("bar")],
+                timeout
+                    .map(|t| vec![bytes("TIMEOUT"), t])
+                    .unwrap_or_default(),
+                vec![bytes("INPUTS")],
+                ins,
+                variadic
+                    .map(|v| join(vec![vec![bytes("$")], v]))
+                    .unwrap_or_default(),
+                vec![bytes("OUTPUTS")],
+                outs,
+            ])
+        })
+        .boxed()
+}
+
+/// A TorchScript source, sometimes with a NUL or odd bytes.
+fn script_source() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        4 => Just(bytes("def bar(tensors: List[Tensor], keys: List[str], args: List[str]):\n    return tensors[0]\n")),
+        1 => vec(any::<u8>(), 0..12),
+    ]
+}
+
+/// `AI.SCRIPTSTORE <key> <device> [TAG t] ENTRY_POINTS <n> <fn>... SOURCE <src>`.
+fn scriptstore_template() -> BoxedStrategy<Argv> {
+    (
+        key_name(),
+        device_name(),
+        proptest::option::weighted(0.3, key_name()),
+        vec(
+            select(vec!["bar", "scale", "two_out", "SOURCE", "f\0g"]),
+            0..4,
+        ),
+        script_source(),
+    )
+        .prop_flat_map(|(key, device, tag, names, source)| {
+            let n = names.len();
+            (Just((key, device, tag, names, source)), count_near(n))
+        })
+        .prop_map(|((key, device, tag, names, source), n)| {
+            join(vec![
+                vec![bytes("AI.SCRIPTSTORE"), key, bytes(device)],
+                tag.map(|t| vec![bytes("TAG"), t]).unwrap_or_default(),
+                vec![bytes("ENTRY_POINTS"), n],
+                toks(&names),
+                vec![bytes("SOURCE"), source],
+            ])
+        })
+        .boxed()
+}
+
+/// `AI.SCRIPTSET <key> <device> [TAG t] SOURCE <src>`.
+fn scriptset_template() -> BoxedStrategy<Argv> {
+    (
+        key_name(),
+        device_name(),
+        proptest::option::weighted(0.5, key_name()),
+        script_source(),
+    )
+        .prop_map(|(key, device, tag, source)| {
+            join(vec![
+                vec![bytes("AI.SCRIPTSET"), key, bytes(device)],
+                tag.map(|t| vec![bytes("TAG"), t]).unwrap_or_default(),
+                vec![bytes("SOURCE"), source],
             ])
         })
         .boxed()
@@ -737,11 +906,18 @@ fn dag_template() -> BoxedStrategy<(DagCommand, Argv)> {
                     }
                 },
             );
-            let any_key = || select(vec!["m", "m2", "m12", "m0", "nokey", "plain"]).prop_map(bytes).boxed();
+            let any_key = || select(vec!["m", "m2", "m12", "m0", "nokey", "plain", "s"]).prop_map(bytes).boxed();
+            let script_key = || prop_oneof![6 => Just(bytes("s")), 1 => Just(bytes("s2")), 1 => any_key()].boxed();
+            let script_op = if command.deprecated() {
+                scriptrun_op(script_key(), input(), output())
+            } else {
+                scriptexecute_op(script_key(), input(), output())
+            };
             let op = prop_oneof![
                 4 => tensorset_op(output()),
                 4 => tensorget_op(input()),
                 12 => model_op,
+                6 => script_op,
                 1 => modelexecute_op(any_key()),
                 1 => modelrun_op(any_key()),
                 1 => (any_key(), vec(input(), 0..3)).prop_map(|(k, rest)| join(vec![vec![bytes("AI.SCRIPTEXECUTE"), k, bytes("f"), bytes("KEYS")], rest])),
@@ -829,6 +1005,38 @@ impl ModelRunner for Unrunnable {
     }
 }
 
+/// A compiled script never run.
+struct UnrunnableScript;
+
+impl ScriptRunner for UnrunnableScript {
+    fn run(
+        &self,
+        _: &ScriptCall<'_>,
+        _: &dyn ScriptHost,
+        _: usize,
+    ) -> std::result::Result<Vec<Option<Tensor>>, String> {
+        Err("not run by the parser".into())
+    }
+}
+
+/// What a script op gets to serve its calls (never called by the parser).
+struct NoHost;
+
+impl ScriptHost for NoHost {
+    fn redis_call(&self, _: &[&[u8]]) -> Reply {
+        Reply::Nil
+    }
+    fn model_execute(
+        &self,
+        _: &[u8],
+        _: &[TensorRef<'_>],
+        _: usize,
+    ) -> std::result::Result<Vec<Option<Tensor>>, String> {
+        Err("unused".into())
+    }
+}
+
+/// The backend double, installed as TF (models) and TORCH (scripts).
 struct Library;
 
 impl BackendLibrary for Library {
@@ -845,6 +1053,35 @@ impl BackendLibrary for Library {
     ) -> std::result::Result<Box<dyn ModelRunner>, String> {
         Ok(Box::new(Unrunnable))
     }
+    fn create_script(
+        &self,
+        _: &[u8],
+        _: &[String],
+        _: &ModelOptions,
+    ) -> std::result::Result<Box<dyn ScriptRunner>, String> {
+        Ok(Box::new(UnrunnableScript))
+    }
+}
+
+/// Scripts `s` (CPU) and `s2` (GPU:1), built once.
+fn scripts() -> &'static HashMap<&'static [u8], Arc<Script>> {
+    static SCRIPTS: OnceLock<HashMap<&'static [u8], Arc<Script>>> = OnceLock::new();
+    SCRIPTS.get_or_init(|| {
+        let registry = Registry::new("/nonexistent".into(), BackendSettings::default());
+        registry.install(Backend::Torch, Arc::new(Library)).unwrap();
+        let script = |key: &'static str, device: &str| {
+            let record = ScriptRecord {
+                device: device.into(),
+                tag: Vec::new(),
+                source: b"def bar(tensors: List[Tensor], keys: List[str], args: List[str]):\n"
+                    .to_vec(),
+                entry_points: vec![b"bar".to_vec()],
+            };
+            let s = Script::create(&registry, record, key.as_bytes()).unwrap();
+            (key.as_bytes(), Arc::new(s))
+        };
+        HashMap::from([script("s", "CPU"), script("s2", "GPU:1")])
+    })
 }
 
 /// Models `m` (1 input, 1 output), `m2` (2 → 1), `m12` (1 → 2) and `m0` (0 → 0), built once.
@@ -879,12 +1116,13 @@ fn models() -> &'static HashMap<&'static [u8], Arc<Model>> {
     })
 }
 
-/// Tensors `a`, `b`, `ia`, `ib` (FLOAT 2x2) and `x` (STRING); `plain` holds another type;
-/// every key looked up is recorded.
+/// Tensors `a`, `b`, `ia`, `ib` (FLOAT 2x2) and `x` (STRING); the models of [`models`] and the
+/// scripts of [`scripts`]; `plain` holds another type; every key looked up is recorded.
 #[derive(Default)]
 struct Keyspace {
     tensors_read: Vec<Vec<u8>>,
     models_read: Vec<Vec<u8>>,
+    scripts_read: Vec<Vec<u8>>,
 }
 
 impl DagKeys for Keyspace {
@@ -908,11 +1146,15 @@ impl DagKeys for Keyspace {
             _ => models().get(key).cloned().ok_or(Error::ModelKeyEmpty),
         }
     }
-    fn script(&mut self, key: &[u8]) -> Result<()> {
-        match key {
-            b"plain" => Err(Error::WrongType),
-            _ => Err(Error::ScriptKeyEmpty),
+    fn script(&mut self, key: &[u8]) -> Result<Arc<Script>> {
+        self.scripts_read.push(key.to_vec());
+        if key == b"plain" || models().contains_key(key) {
+            return Err(Error::WrongType);
         }
+        scripts().get(key).cloned().ok_or(Error::ScriptKeyEmpty)
+    }
+    fn script_host(&mut self, _keys: &[Vec<u8>]) -> Arc<dyn ScriptHost + Send + Sync> {
+        Arc::new(NoHost)
     }
     fn max_tensor_bytes(&mut self) -> u64 {
         1 << 16
@@ -1408,6 +1650,13 @@ proptest! {
                                 prop_assert!(inputs.iter().all(|i| i < o), "an input resolved after an output");
                             }
                         }
+                        DagOp::ScriptExecute { inputs, outputs, .. } => {
+                            prop_assert!(!command.read_only() || command.deprecated());
+                            for o in outputs {
+                                prop_assert!(matches!(plan.slots.get(*o), Some(SlotSource::Produced)));
+                                prop_assert!(inputs.iter().all(|i| i < o), "an input resolved after an output");
+                            }
+                        }
                     }
                 }
                 prop_assert!(plan.persist.iter().all(|(_, slot)| *slot < plan.slots.len()));
@@ -1415,6 +1664,7 @@ proptest! {
                 let reported = names_at(&argv, &positions);
                 let opened = keyspace.tensors_read.iter()
                     .chain(&keyspace.models_read)
+                    .chain(&keyspace.scripts_read)
                     .chain(plan.persist.iter().map(|(k, _)| k));
                 for key in opened {
                     prop_assert!(
@@ -1435,11 +1685,132 @@ proptest! {
             dag_commands().prop_map(|(_, argv)| argv),
             commands("AI.MODELRUN", MODEL_WORDS, modelrun_op(key_name().boxed())),
             commands("AI.MODELEXECUTE", MODEL_WORDS, modelexecute_op(key_name().boxed())),
+            soup("AI.SCRIPTEXECUTE", SCRIPT_WORDS),
+            commands("AI.SCRIPTEXECUTE", SCRIPT_WORDS, scriptexecute_op(key_name().boxed(), key_name().boxed(), key_name().boxed())),
+            commands("AI.SCRIPTRUN", SCRIPT_WORDS, scriptrun_op(key_name().boxed(), key_name().boxed(), key_name().boxed())),
         ],
     ) {
         let argv = refs(&argv);
-        for positions in [keys::modelexecute(&argv), keys::modelrun(&argv), keys::dag(&argv)] {
+        for positions in [
+            keys::modelexecute(&argv),
+            keys::modelrun(&argv),
+            keys::scriptexecute(&argv),
+            keys::scriptrun(&argv),
+            keys::dag(&argv),
+        ] {
             check_positions(&argv, &positions)?;
+        }
+    }
+
+    /// AI.SCRIPTSTORE and AI.SCRIPTSET: what they accept is consistent, and its AOF rewrite
+    /// replays (through the grammar it names) to the same record.
+    #[test]
+    fn scriptstore_never_panics(
+        argv in prop_oneof![
+            commands("AI.SCRIPTSTORE", SCRIPT_WORDS, scriptstore_template()),
+            commands("AI.SCRIPTSET", SCRIPT_WORDS, scriptset_template()),
+        ],
+    ) {
+        let argv = refs(&argv);
+        for (set, result) in [(false, parse_scriptstore(&argv)), (true, parse_scriptset(&argv))] {
+            check(&argv, &result)?;
+            let Ok(args) = result else { continue };
+            prop_assert_eq!(args.key, argv[1]);
+            let min_argc = if set { 5 } else { 8 };
+            prop_assert!(argv.len() >= min_argc);
+            prop_assert!(!set || args.entry_points.is_empty());
+            let record = args.into_record();
+            prop_assert!(!record.device.contains('\0') && !record.source.contains(&0));
+            let aof = aof_rewrite(&record);
+            let mut replay = vec![aof.command.to_bytes().to_vec(), argv[1].to_vec()];
+            replay.extend(aof.args);
+            let replay = refs(&replay);
+            let replayed = if record.entry_points.is_empty() {
+                parse_scriptset(&replay)
+            } else {
+                parse_scriptstore(&replay)
+            };
+            prop_assert_eq!(replayed.map(|r| r.into_record()), Ok(record), "AOF of {}", show(&argv));
+        }
+    }
+
+    #[test]
+    fn scriptget_del_scan_never_panic(
+        argv in commands("AI.SCRIPTGET", SCRIPT_WORDS, (key_name(), vec(select(vec!["META", "SOURCE", "FOO"]), 0..3))
+            .prop_map(|(k, opts)| join(vec![vec![bytes("AI.SCRIPTGET"), k], toks(&opts)])).boxed()),
+    ) {
+        let argv = refs(&argv);
+        let result = parse_scriptget(&argv);
+        check(&argv, &result)?;
+        if let Ok(args) = result {
+            prop_assert_eq!(args.key, argv[1]);
+            let has = |o: &[u8]| argv[2..].iter().any(|a| a.eq_ignore_ascii_case(o));
+            prop_assert_eq!(args.reply == ScriptGetReply::Source, has(b"SOURCE") && !has(b"META"));
+        }
+        check(&argv, &scriptdel_arity(&argv))?;
+        check(&argv, &scriptscan_arity(&argv))?;
+    }
+
+    /// AI.SCRIPTEXECUTE, standalone and as a DAG op: what it accepts is consistent, and
+    /// `keys::scriptexecute` reports exactly the script, its KEYS, INPUTS and OUTPUTS.
+    #[test]
+    fn scriptexecute_never_panics(
+        argv in commands("AI.SCRIPTEXECUTE", SCRIPT_WORDS, scriptexecute_op(key_name().boxed(), key_name().boxed(), key_name().boxed())),
+    ) {
+        let argv = refs(&argv);
+        check(&argv, &scriptexecute_arity(&argv))?;
+        let positions = keys::scriptexecute(&argv);
+        check_positions(&argv, &positions)?;
+        for in_dag in [false, true] {
+            let result = parse_scriptexecute(&argv, in_dag);
+            check(&argv, &result)?;
+            let Ok(args) = result else { continue };
+            prop_assert!(argv.len() >= 3);
+            prop_assert_eq!((args.key, args.function), (argv[1], argv[2]));
+            prop_assert!(args.timeout_ms.is_none_or(|t| t > 0));
+            prop_assert!(!in_dag || args.timeout_ms.is_none());
+            let opened: Vec<&[u8]> = std::iter::once(args.key)
+                .chain(args.keys.iter().chain(&args.inputs).chain(&args.outputs).copied())
+                .collect();
+            prop_assert_eq!(positions.len(), opened.len(), "{:?}: {}", positions, show(&argv));
+            let reported = names_at(&argv, &positions);
+            for key in opened {
+                prop_assert!(
+                    reported.contains(&key),
+                    "key {:?} not reported by keys::scriptexecute {:?}: {}",
+                    String::from_utf8_lossy(key), positions, show(&argv)
+                );
+            }
+            // Every token is the key, the function, a keyword, a count or a list member.
+            let items = args.keys.len() + args.inputs.len() + args.args.len() + args.outputs.len();
+            prop_assert!(argv.len() >= 3 + items);
+        }
+    }
+
+    /// AI.SCRIPTRUN likewise with `keys::scriptrun`.
+    #[test]
+    fn scriptrun_never_panics(
+        argv in commands("AI.SCRIPTRUN", SCRIPT_WORDS, scriptrun_op(key_name().boxed(), key_name().boxed(), key_name().boxed())),
+    ) {
+        let argv = refs(&argv);
+        check(&argv, &scriptrun_arity(&argv))?;
+        let positions = keys::scriptrun(&argv);
+        check_positions(&argv, &positions)?;
+        for in_dag in [false, true] {
+            let result = parse_scriptrun(&argv, in_dag);
+            check(&argv, &result)?;
+            let Ok(args) = result else { continue };
+            prop_assert_eq!((args.key, args.function), (argv[1], argv[2]));
+            prop_assert!(args.keys.is_empty() && args.args.is_empty());
+            prop_assert!(!in_dag || args.timeout_ms.is_none());
+            let opened: Vec<&[u8]> = std::iter::once(args.key)
+                .chain(args.inputs.iter().chain(&args.outputs).copied())
+                .collect();
+            prop_assert_eq!(positions.len(), opened.len(), "{:?}: {}", positions, show(&argv));
+            let reported = names_at(&argv, &positions);
+            for key in opened {
+                prop_assert!(reported.contains(&key), "key {:?} not reported: {}", String::from_utf8_lossy(key), show(&argv));
+            }
         }
     }
 

@@ -12,7 +12,7 @@ use redisai_core::{Backend, DType, Error, Tensor};
 use redisai_engine::backends::{BackendLibrary, BackendSettings, ModelRunner, Registry};
 use redisai_engine::model::Model;
 use redisai_engine::queue::RunQueues;
-use redisai_engine::run::{RunOutcome, RunRequest};
+use redisai_engine::run::{RunOp, RunOutcome, RunRequest};
 
 /// What the double does when run.
 #[derive(Clone, Copy)]
@@ -124,7 +124,7 @@ fn submit(
 ) -> Receiver<RunOutcome> {
     let (tx, rx) = channel();
     queues.get_or_create("CPU").unwrap().push(RunRequest {
-        model: Arc::clone(model),
+        op: RunOp::Model(Arc::clone(model)),
         inputs: vec![input],
         enqueued_at: Instant::now(),
         timeout,

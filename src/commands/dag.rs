@@ -4,19 +4,23 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use redis_module::{Context, RedisResult, RedisString};
+use redisai_backend_api::ScriptHost;
 use redisai_core::{Error, Result, Tensor};
 use redisai_engine::dag::exec::{complete_now, needs_workers, start, DagOutcome, OpResult};
 use redisai_engine::dag::parse::parse_dag;
 use redisai_engine::dag::{DagCommand, DagKeys, DagOp, Slot};
 use redisai_engine::keys;
 use redisai_engine::model::Model;
+use redisai_engine::script::Script;
 use redisai_engine::tensor_cmd::GetFormat;
 
 use super::execute::{model_at, tensor_at, write_tensors};
+use super::script::script_at;
 use super::tensor::max_bulk_len;
 use super::{run, slices};
 use crate::blocking::{self, cannot_block};
 use crate::reply;
+use crate::script_host::ModuleScriptHost;
 use crate::state::engine;
 
 /// `AI.DAGEXECUTE [LOAD n k...] [PERSIST n k...] [ROUTING k] [TIMEOUT ms] |> op |> ...`
@@ -51,14 +55,12 @@ impl DagKeys for ModuleKeys<'_> {
         model_at(self.0, &self.0.create_string(key))
     }
 
-    fn script(&mut self, key: &[u8]) -> Result<()> {
-        // Scripts are not part of this release: no key can hold one.
-        let name = self.0.create_string(key);
-        if self.0.open_key(&name).is_null() {
-            Err(Error::ScriptKeyEmpty)
-        } else {
-            Err(Error::WrongType)
-        }
+    fn script(&mut self, key: &[u8]) -> Result<Arc<Script>> {
+        script_at(self.0, key)
+    }
+
+    fn script_host(&mut self, keys: &[Vec<u8>]) -> Arc<dyn ScriptHost + Send + Sync> {
+        Arc::new(ModuleScriptHost::new(self.0, keys))
     }
 
     fn max_tensor_bytes(&mut self) -> u64 {
@@ -97,7 +99,7 @@ fn dag_command(ctx: &Context, args: &[RedisString], command: DagCommand) -> Redi
                 .map(|op| match op {
                     DagOp::TensorSet { .. } => ReplyOp::Set,
                     DagOp::TensorGet { input, format } => ReplyOp::Get(*input, *format),
-                    DagOp::ModelExecute { .. } => ReplyOp::Run,
+                    DagOp::ModelExecute { .. } | DagOp::ScriptExecute { .. } => ReplyOp::Run,
                 })
                 .collect(),
             persist: plan.persist.clone(),

@@ -12,7 +12,7 @@ use redisai_engine::model_cmd::{
     modelexecute_arity, modelrun_arity, parse_modelexecute, parse_modelrun, ExecuteArgs,
 };
 use redisai_engine::names::{MODELEXECUTE, MODELRUN};
-use redisai_engine::run::{RunOutcome, RunRequest};
+use redisai_engine::run::{RunOp, RunOutcome, RunRequest};
 
 use super::{run, slices};
 use crate::blocking::{self, cannot_block};
@@ -101,16 +101,31 @@ fn submit(ctx: &Context, model: Arc<Model>, parsed: ExecuteArgs<'_>) -> Result<(
         .map(|k| tensor_at(ctx, k))
         .collect::<Result<Vec<_>, _>>()?;
     let outputs: Vec<Vec<u8>> = parsed.outputs.iter().map(|k| k.to_vec()).collect();
+    let queue = model.device().queue_name();
+    let timeout = parsed.timeout_ms.map(Duration::from_millis);
+    enqueue(ctx, RunOp::Model(model), &queue, inputs, outputs, timeout)
+}
+
+/// Blocks the client and queues a model run or script call on the device's queue; the outputs
+/// are written to `outputs` (and replicated) when it completes.
+pub fn enqueue(
+    ctx: &Context,
+    op: RunOp,
+    queue: &str,
+    inputs: Vec<Arc<Tensor>>,
+    outputs: Vec<Vec<u8>>,
+    timeout: Option<Duration>,
+) -> Result<(), Error> {
     let queue = engine()
         .queues
-        .get_or_create(&model.device().queue_name())
+        .get_or_create(queue)
         .map_err(|_| Error::QueueInit)?;
     let blocked = blocking::block(ctx);
     queue.push(RunRequest {
-        model,
+        op,
         inputs,
         enqueued_at: Instant::now(),
-        timeout: parsed.timeout_ms.map(Duration::from_millis),
+        timeout,
         cancel: None,
         on_done: Box::new(move |outcome| {
             blocked.finish(Box::new(move |ctx| complete(ctx, outcome, &outputs)));

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod dag;
 pub mod execute;
 pub mod model;
+pub mod script;
 pub mod tensor;
 
 use redis_module::{Context, RedisResult, RedisString, RedisValue};

@@ -5,6 +5,7 @@
 pub mod fixtures;
 pub mod golden;
 pub mod payload;
+pub mod torch;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;

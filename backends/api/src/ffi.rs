@@ -21,7 +21,7 @@ pub use dlpark::ffi::{
 };
 
 /// Version of this ABI. Bump on any change of the types or the table below.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// The one symbol a backend exports, of type [`InitFn`].
 pub const INIT_SYMBOL: &[u8] = b"redisai_backend_init\0";
@@ -145,6 +145,93 @@ pub struct BackendVTable {
         err: *mut *mut c_char,
     ) -> i32,
     /// Releases a string this table returned.
+    pub free_string: unsafe extern "C" fn(s: *mut c_char),
+    /// Compiles a script (null for backends without scripts: all but TORCH).
+    pub script_create: Option<ScriptCreateFn>,
+    /// Releases a script.
+    pub script_free: Option<unsafe extern "C" fn(script: *mut c_void)>,
+    /// Runs a function of a script.
+    pub script_run: Option<ScriptRunFn>,
+}
+
+/// Compiles `source`, checking that every entry point exists with the
+/// `(tensors: List[Tensor], keys: List[str], args: List[str])` signature.
+pub type ScriptCreateFn = unsafe extern "C" fn(
+    backend: *mut c_void,
+    source: RaiStr,
+    entry_points: *const RaiStr,
+    n_entry_points: usize,
+    options: *const RaiModelOptions,
+    script: *mut *mut c_void,
+    err: *mut *mut c_char,
+) -> i32;
+
+/// Runs `function` of a script. With `entry_point` set it is called with the
+/// `(tensors, keys, args)` convention, else positionally with the tensors only (legacy mode).
+/// `host` serves the script's calls back into Redis during the run.
+pub type ScriptRunFn = unsafe extern "C" fn(
+    script: *mut c_void,
+    call: *const RaiScriptCall,
+    host: *const RaiScriptHost,
+    outputs: *mut RaiOutput,
+    n_outputs: usize,
+    err: *mut *mut c_char,
+) -> i32;
+
+/// What a script run receives.
+#[repr(C)]
+pub struct RaiScriptCall {
+    pub function: RaiStr,
+    /// Non-zero: a declared entry point (`(tensors, keys, args)`); zero: legacy positional call.
+    pub entry_point: u32,
+    pub inputs: *const RaiInput,
+    pub n_inputs: usize,
+    pub keys: *const RaiStr,
+    pub n_keys: usize,
+    pub args: *const RaiStr,
+    pub n_args: usize,
+}
+
+/// Kinds of [`RaiReply`].
+pub const REPLY_NIL: u32 = 0;
+/// A bulk or status string.
+pub const REPLY_STRING: u32 = 1;
+pub const REPLY_INTEGER: u32 = 2;
+pub const REPLY_ARRAY: u32 = 3;
+/// An error: `string` holds the text the script raises.
+pub const REPLY_ERROR: u32 = 4;
+
+/// A Redis reply as a tree, owned by the host until its `free_reply`.
+#[repr(C)]
+pub struct RaiReply {
+    pub kind: u32,
+    pub integer: i64,
+    pub string: RaiStr,
+    pub elements: *const RaiReply,
+    pub n_elements: usize,
+}
+
+/// The host's services to a running script: Redis commands and stored models. Valid only
+/// during the `script_run` call that receives it, and only on that call's thread.
+#[repr(C)]
+pub struct RaiScriptHost {
+    pub ctx: *mut c_void,
+    /// Runs a Redis command (`argv[0]` is its name) with the caller's permissions; never null.
+    pub redis_call:
+        unsafe extern "C" fn(ctx: *mut c_void, argv: *const RaiStr, argc: usize) -> *mut RaiReply,
+    /// Releases a reply of `redis_call`.
+    pub free_reply: unsafe extern "C" fn(ctx: *mut c_void, reply: *mut RaiReply),
+    /// Runs a stored model synchronously; `n_outputs` slots to fill (as `model_run`).
+    pub model_execute: unsafe extern "C" fn(
+        ctx: *mut c_void,
+        key: RaiStr,
+        inputs: *const RaiInput,
+        n_inputs: usize,
+        outputs: *mut RaiOutput,
+        n_outputs: usize,
+        err: *mut *mut c_char,
+    ) -> i32,
+    /// Releases an error string of `model_execute`.
     pub free_string: unsafe extern "C" fn(s: *mut c_char),
 }
 

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use libloading::os::unix::{Library, Symbol, RTLD_LOCAL, RTLD_NOW};
-use redisai_core::{DType, Tensor};
+use redisai_core::Tensor;
 
+use crate::dl::{empty_slots, raw_input};
 use crate::ffi::*;
 use crate::types::{BackendConfig, Device, ModelOptions, TensorRef};
 
@@ -33,7 +34,10 @@ impl std::fmt::Debug for Plugin {
 ///
 /// # Safety
 /// `s` must be null or a NUL-terminated string that `free` releases.
-unsafe fn take_string(s: *mut c_char, free: unsafe extern "C" fn(*mut c_char)) -> String {
+pub(crate) unsafe fn take_string(
+    s: *mut c_char,
+    free: unsafe extern "C" fn(*mut c_char),
+) -> String {
     if s.is_null() {
         return String::new();
     }
@@ -90,7 +94,7 @@ impl Plugin {
         }))
     }
 
-    fn table(&self) -> &BackendVTable {
+    pub(crate) fn table(&self) -> &BackendVTable {
         // SAFETY: checked non-null at load; never freed while the library is mapped.
         unsafe { &*self.vtable }
     }
@@ -128,30 +132,8 @@ impl Plugin {
         options: &ModelOptions,
     ) -> Result<LoadedModel, String> {
         let t = self.table();
-        let inputs: Vec<RaiStr> = options
-            .inputs
-            .iter()
-            .map(|s| RaiStr::new(s.as_bytes()))
-            .collect();
-        let outputs: Vec<RaiStr> = options
-            .outputs
-            .iter()
-            .map(|s| RaiStr::new(s.as_bytes()))
-            .collect();
-        let (device_kind, device_index) = match options.device {
-            Device::Cpu => (DEVICE_CPU, 0),
-            Device::Gpu(i) => (DEVICE_GPU, i),
-        };
-        let raw = RaiModelOptions {
-            device_kind,
-            device_index,
-            device_name: RaiStr::new(options.device_name.as_bytes()),
-            batchsize: options.batchsize,
-            inputs: inputs.as_ptr(),
-            n_inputs: inputs.len(),
-            outputs: outputs.as_ptr(),
-            n_outputs: outputs.len(),
-        };
+        let names = RawNames::new(options);
+        let raw = names.options(options);
         let mut handle: *mut c_void = std::ptr::null_mut();
         let mut err: *mut c_char = std::ptr::null_mut();
         // SAFETY: all pointers are valid for the duration of the call.
@@ -186,6 +168,40 @@ impl Plugin {
     }
 }
 
+/// Borrowed C views of a [`ModelOptions`]' name lists.
+pub(crate) struct RawNames {
+    inputs: Vec<RaiStr>,
+    outputs: Vec<RaiStr>,
+}
+
+impl RawNames {
+    pub(crate) fn new(options: &ModelOptions) -> RawNames {
+        let raw = |list: &[String]| list.iter().map(|s| RaiStr::new(s.as_bytes())).collect();
+        RawNames {
+            inputs: raw(&options.inputs),
+            outputs: raw(&options.outputs),
+        }
+    }
+
+    /// The C options (borrowing `self` and `options`).
+    pub(crate) fn options(&self, options: &ModelOptions) -> RaiModelOptions {
+        let (device_kind, device_index) = match options.device {
+            Device::Cpu => (DEVICE_CPU, 0),
+            Device::Gpu(i) => (DEVICE_GPU, i),
+        };
+        RaiModelOptions {
+            device_kind,
+            device_index,
+            device_name: RaiStr::new(options.device_name.as_bytes()),
+            batchsize: options.batchsize,
+            inputs: self.inputs.as_ptr(),
+            n_inputs: self.inputs.len(),
+            outputs: self.outputs.as_ptr(),
+            n_outputs: self.outputs.len(),
+        }
+    }
+}
+
 /// A model built by a backend; freed through the backend when dropped.
 pub struct LoadedModel {
     plugin: Arc<Plugin>,
@@ -216,25 +232,6 @@ impl Drop for LoadedModel {
     }
 }
 
-/// Releases the output tensors of one run, whatever happens to the run.
-struct OutputSlots(Vec<RaiOutput>);
-
-impl Drop for OutputSlots {
-    fn drop(&mut self) {
-        for slot in &mut self.0 {
-            let t = std::mem::replace(&mut slot.tensor, std::ptr::null_mut());
-            if t.is_null() {
-                continue;
-            }
-            // SAFETY: a DLManagedTensor handed over by the backend, released exactly once.
-            if let Some(deleter) = unsafe { (*t).deleter } {
-                // SAFETY: as above.
-                unsafe { deleter(t) };
-            }
-        }
-    }
-}
-
 impl LoadedModel {
     /// Input names reported by the backend.
     pub fn inputs(&self) -> &[String] {
@@ -256,38 +253,9 @@ impl LoadedModel {
     /// produced no tensor). Output bytes are copied once, into tensors the host owns.
     pub fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<Tensor>>, String> {
         let t = self.plugin.table();
-        let raw_inputs: Vec<RaiInput> = inputs
-            .iter()
-            .map(|i| RaiInput {
-                tensor: DLTensor {
-                    data: i.data.as_ptr().cast_mut().cast(),
-                    device: DLDevice {
-                        device_type: DLDeviceType::CPU,
-                        device_id: 0,
-                    },
-                    ndim: i.shape.len() as i32,
-                    dtype: DLDataType {
-                        code: DLDataTypeCode(i.dtype.code()),
-                        bits: i.dtype.bits(),
-                        lanes: 1,
-                    },
-                    // The backend only reads inputs (ABI rule).
-                    shape: i.shape.as_ptr().cast_mut(),
-                    strides: std::ptr::null_mut(),
-                    byte_offset: 0,
-                },
-                nbytes: i.data.len() as u64,
-            })
-            .collect();
+        let raw_inputs: Vec<RaiInput> = inputs.iter().map(raw_input).collect();
         let n_outputs = self.outputs.len();
-        let mut slots = OutputSlots(
-            (0..n_outputs)
-                .map(|_| RaiOutput {
-                    tensor: std::ptr::null_mut(),
-                    nbytes: 0,
-                })
-                .collect(),
-        );
+        let mut slots = empty_slots(n_outputs);
         let mut err: *mut c_char = std::ptr::null_mut();
         // SAFETY: inputs borrow live tensors for the call; `slots` has n_outputs entries.
         let status = unsafe {
@@ -304,43 +272,6 @@ impl LoadedModel {
             // SAFETY: error string owned by the backend.
             return Err(unsafe { take_string(err, t.free_string) });
         }
-        slots
-            .0
-            .iter()
-            .map(|slot| {
-                if slot.tensor.is_null() {
-                    return Ok(None);
-                }
-                // SAFETY: a live DLManagedTensor of the backend (released by `slots` on drop).
-                unsafe { import(&(*slot.tensor).dl_tensor, slot.nbytes) }.map(Some)
-            })
-            .collect()
+        slots.import_all()
     }
-}
-
-/// Copies a backend's output into a host tensor, validating what the backend claims.
-///
-/// # Safety
-/// `t` must describe `nbytes` readable bytes at `data + byte_offset`, and `ndim` shape entries.
-unsafe fn import(t: &DLTensor, nbytes: u64) -> Result<Tensor, String> {
-    let dtype = DType::from_code_bits(u64::from(t.dtype.code.0), u64::from(t.dtype.bits))
-        .filter(|_| t.dtype.lanes == 1 && t.device.device_type == DLDeviceType::CPU)
-        .ok_or_else(|| "ERR backend returned an unsupported tensor type".to_string())?;
-    let ndim = usize::try_from(t.ndim).map_err(|_| "ERR backend returned a bad tensor")?;
-    let shape = if ndim == 0 {
-        Vec::new()
-    } else {
-        // SAFETY: `shape` holds `ndim` entries (DLPack).
-        unsafe { std::slice::from_raw_parts(t.shape, ndim) }.to_vec()
-    };
-    let len = usize::try_from(nbytes).map_err(|_| "ERR backend returned a bad tensor")?;
-    let data = if len == 0 {
-        Vec::new()
-    } else {
-        // SAFETY: the backend guarantees `nbytes` readable bytes.
-        unsafe { std::slice::from_raw_parts(t.data.cast::<u8>().add(t.byte_offset as usize), len) }
-            .to_vec()
-    };
-    Tensor::from_parts(dtype, shape, data)
-        .map_err(|_| "ERR backend returned a tensor whose data does not match its shape".into())
 }

@@ -13,10 +13,15 @@
 //! Tensors cross the boundary without copies: inputs are borrowed views of the module's tensors,
 //! outputs are `DLManagedTensor`s owned by the backend until the host has read them.
 
+mod dl;
 pub mod ffi;
 pub mod host;
+pub mod host_script;
 pub mod plugin;
+pub mod plugin_script;
+mod script;
 mod types;
 
 pub use redisai_core::DType;
+pub use script::{Reply, ScriptCall, ScriptHost};
 pub use types::{BackendConfig, Device, ModelOptions, OutputTensor, TensorRef};

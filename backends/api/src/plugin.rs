@@ -9,9 +9,9 @@ use std::os::raw::{c_char, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
-use redisai_core::DType;
-
+use crate::dl::{fill_slots, input_views};
 use crate::ffi::*;
+use crate::plugin_script::{add_script_entries, ScriptPlugin};
 use crate::types::{BackendConfig, Device, ModelOptions, OutputTensor, TensorRef};
 
 /// A backend: built once per process from the load-time configuration.
@@ -44,9 +44,18 @@ pub trait PluginModel: Send + Sync + 'static {
 }
 
 /// Generates the exported entry points of a backend crate for `$ty: BackendPlugin`.
+///
+/// `export_backend!(Type)` exports a model-only backend; `export_backend!(Type, scripts)` also
+/// exports its scripts (`Type: ScriptPlugin`).
 #[macro_export]
 macro_rules! export_backend {
     ($ty:ty) => {
+        $crate::export_backend!(@with $ty, $crate::plugin::init::<$ty>);
+    };
+    ($ty:ty, scripts) => {
+        $crate::export_backend!(@with $ty, $crate::plugin::init_with_scripts::<$ty>);
+    };
+    (@with $ty:ty, $init:expr) => {
         /// Entry point of the RedisAI backend ABI.
         ///
         /// # Safety
@@ -58,7 +67,7 @@ macro_rules! export_backend {
             err: *mut *mut ::std::os::raw::c_char,
         ) -> *const $crate::ffi::BackendVTable {
             // SAFETY: forwarded unchanged; `init` checks its arguments.
-            unsafe { $crate::plugin::init::<$ty>(abi_version, config, err) }
+            unsafe { $init(abi_version, config, err) }
         }
 
         /// Releases an error string returned by `redisai_backend_init`.
@@ -106,7 +115,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 ///
 /// # Safety
 /// `err` must be null or valid for a write.
-unsafe fn guarded(err: *mut *mut c_char, f: impl FnOnce() -> Result<(), String>) -> i32 {
+pub(crate) unsafe fn guarded(err: *mut *mut c_char, f: impl FnOnce() -> Result<(), String>) -> i32 {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => 0,
         Ok(Err(msg)) => {
@@ -142,6 +151,31 @@ pub unsafe fn init<B: BackendPlugin>(
     config: *const RaiConfig,
     err: *mut *mut c_char,
 ) -> *const BackendVTable {
+    // SAFETY: forwarded from the caller.
+    unsafe { init_with::<B>(abi_version, config, err, |_| {}) }
+}
+
+/// Implementation of the exported init symbol for a backend with scripts.
+///
+/// # Safety
+/// As [`init`].
+pub unsafe fn init_with_scripts<B: ScriptPlugin>(
+    abi_version: u32,
+    config: *const RaiConfig,
+    err: *mut *mut c_char,
+) -> *const BackendVTable {
+    // SAFETY: forwarded from the caller.
+    unsafe { init_with::<B>(abi_version, config, err, add_script_entries::<B>) }
+}
+
+/// # Safety
+/// As [`init`].
+unsafe fn init_with<B: BackendPlugin>(
+    abi_version: u32,
+    config: *const RaiConfig,
+    err: *mut *mut c_char,
+    extend: fn(&mut BackendVTable),
+) -> *const BackendVTable {
     if abi_version != ABI_VERSION {
         let msg = format!("backend ABI version {ABI_VERSION}, host speaks {abi_version}");
         // SAFETY: forwarded from the caller.
@@ -169,7 +203,7 @@ pub unsafe fn init<B: BackendPlugin>(
     let status = unsafe {
         guarded(err, || {
             let backend = B::init(&config)?;
-            let vtable = BackendVTable {
+            let mut vtable = BackendVTable {
                 abi_version: ABI_VERSION,
                 backend: Box::into_raw(Box::new(backend)).cast(),
                 version: version::<B>,
@@ -180,7 +214,11 @@ pub unsafe fn init<B: BackendPlugin>(
                 model_io_name: model_io_name::<B>,
                 model_run: model_run::<B>,
                 free_string,
+                script_create: None,
+                script_free: None,
+                script_run: None,
             };
+            extend(&mut vtable);
             // A backend lives as long as the process: the table is never freed.
             table = Box::into_raw(Box::new(vtable)).cast_const();
             Ok(())
@@ -195,7 +233,7 @@ pub unsafe fn init<B: BackendPlugin>(
 
 /// # Safety
 /// `backend` must be the pointer of a table built by [`init::<B>`].
-unsafe fn backend_ref<'a, B: BackendPlugin>(backend: *mut c_void) -> &'a B {
+pub(crate) unsafe fn backend_ref<'a, B: BackendPlugin>(backend: *mut c_void) -> &'a B {
     // SAFETY: `backend` came from Box::into_raw::<B> in `init` and is never freed.
     unsafe { &*backend.cast::<B>() }
 }
@@ -230,7 +268,7 @@ unsafe extern "C" fn info<B: BackendPlugin>(
 
 /// # Safety
 /// `list` must point to `n` valid [`RaiStr`] (or `n` be 0).
-unsafe fn strings(list: *const RaiStr, n: usize) -> Vec<String> {
+pub(crate) unsafe fn strings(list: *const RaiStr, n: usize) -> Vec<String> {
     if n == 0 || list.is_null() {
         return Vec::new();
     }
@@ -254,8 +292,28 @@ unsafe extern "C" fn model_create<B: BackendPlugin>(
     // SAFETY: the host passes the table's own backend pointer.
     let b = unsafe { backend_ref::<B>(backend) };
     // SAFETY: the host passes `len` readable bytes and valid options for the call.
-    let (blob, opts) = unsafe { (RaiStr { ptr: blob, len }.as_bytes(), &*options) };
-    let options = ModelOptions {
+    let (blob, options) = unsafe {
+        (
+            RaiStr { ptr: blob, len }.as_bytes(),
+            model_options(&*options),
+        )
+    };
+    // SAFETY: `err` and `model` are writable slots of the host.
+    unsafe {
+        guarded(err, || {
+            let m = b.create_model(blob, &options)?;
+            *model = Box::into_raw(Box::new(m)).cast();
+            Ok(())
+        })
+    }
+}
+
+/// Reads model (and script) options.
+///
+/// # Safety
+/// The strings `opts` points to must be valid during the call.
+pub(crate) unsafe fn model_options(opts: &RaiModelOptions) -> ModelOptions {
+    ModelOptions {
         device: if opts.device_kind == DEVICE_GPU {
             Device::Gpu(opts.device_index)
         } else {
@@ -268,14 +326,6 @@ unsafe extern "C" fn model_create<B: BackendPlugin>(
         inputs: unsafe { strings(opts.inputs, opts.n_inputs) },
         // SAFETY: as above.
         outputs: unsafe { strings(opts.outputs, opts.n_outputs) },
-    };
-    // SAFETY: `err` and `model` are writable slots of the host.
-    unsafe {
-        guarded(err, || {
-            let m = b.create_model(blob, &options)?;
-            *model = Box::into_raw(Box::new(m)).cast();
-            Ok(())
-        })
     }
 }
 
@@ -314,97 +364,6 @@ unsafe extern "C" fn model_io_name<B: BackendPlugin>(
     owned_c_string(list.get(index).map(String::as_str).unwrap_or(""))
 }
 
-/// Reads a borrowed input as a [`TensorRef`].
-///
-/// # Safety
-/// `input` must describe memory valid for `'a` (the host guarantees it during `model_run`).
-unsafe fn input_view<'a>(input: &'a RaiInput) -> Result<TensorRef<'a>, String> {
-    let t = &input.tensor;
-    let dtype = DType::from_code_bits(u64::from(t.dtype.code.0), u64::from(t.dtype.bits))
-        .filter(|_| t.dtype.lanes == 1)
-        .ok_or_else(|| "ERR unsupported input tensor type".to_string())?;
-    if t.device.device_type != DLDeviceType::CPU {
-        return Err("ERR input tensor is not in host memory".into());
-    }
-    let ndim = usize::try_from(t.ndim).map_err(|_| "ERR bad input tensor".to_string())?;
-    let shape: &[i64] = if ndim == 0 || t.shape.is_null() {
-        &[]
-    } else {
-        // SAFETY: DLPack: `shape` holds `ndim` entries.
-        unsafe { std::slice::from_raw_parts(t.shape, ndim) }
-    };
-    if !t.strides.is_null() {
-        return Err("ERR input tensor is not contiguous".into());
-    }
-    let len = usize::try_from(input.nbytes).map_err(|_| "ERR bad input tensor".to_string())?;
-    let data = if len == 0 || t.data.is_null() {
-        &[][..]
-    } else {
-        // SAFETY: the host guarantees `nbytes` readable bytes from data + byte_offset.
-        unsafe { std::slice::from_raw_parts(t.data.cast::<u8>().add(t.byte_offset as usize), len) }
-    };
-    Ok(TensorRef { dtype, shape, data })
-}
-
-/// What a [`DLManagedTensor`] exported by a backend owns.
-struct Exported {
-    managed: DLManagedTensor,
-    shape: Vec<i64>,
-    _output: OutputTensor,
-}
-
-unsafe extern "C" fn delete_exported(t: *mut DLManagedTensor) {
-    if t.is_null() {
-        return;
-    }
-    // SAFETY: `managed` is the first field of a boxed `Exported` (repr(Rust) keeps it addressable
-    // through manager_ctx, which points to the box).
-    let ctx = unsafe { (*t).manager_ctx };
-    // SAFETY: manager_ctx is the Box<Exported> leaked by `export`, freed exactly once here.
-    drop(unsafe { Box::from_raw(ctx.cast::<Exported>()) });
-}
-
-/// Hands an output to the host as a DLManagedTensor without copying its bytes.
-fn export(output: OutputTensor) -> RaiOutput {
-    let nbytes = output.bytes().len() as u64;
-    let data = output.bytes().as_ptr().cast_mut().cast::<c_void>();
-    let dtype = DLDataType {
-        code: DLDataTypeCode(output.dtype.code()),
-        bits: output.dtype.bits(),
-        lanes: 1,
-    };
-    let mut boxed = Box::new(Exported {
-        managed: DLManagedTensor {
-            dl_tensor: DLTensor {
-                data,
-                device: DLDevice {
-                    device_type: DLDeviceType::CPU,
-                    device_id: 0,
-                },
-                ndim: output.shape.len() as i32,
-                dtype,
-                shape: std::ptr::null_mut(),
-                strides: std::ptr::null_mut(),
-                byte_offset: 0,
-            },
-            manager_ctx: std::ptr::null_mut(),
-            deleter: Some(delete_exported),
-        },
-        shape: output.shape.clone(),
-        _output: output,
-    });
-    boxed.managed.dl_tensor.shape = boxed.shape.as_mut_ptr();
-    let raw = Box::into_raw(boxed);
-    // SAFETY: `raw` is a valid, uniquely owned allocation.
-    unsafe {
-        (*raw).managed.manager_ctx = raw.cast();
-        RaiOutput {
-            tensor: &raw mut (*raw).managed,
-            nbytes,
-        }
-    }
-}
-
 unsafe extern "C" fn model_run<B: BackendPlugin>(
     model: *mut c_void,
     inputs: *const RaiInput,
@@ -415,39 +374,15 @@ unsafe extern "C" fn model_run<B: BackendPlugin>(
 ) -> i32 {
     // SAFETY: a live model of this backend.
     let m = unsafe { model_ref::<B>(model) };
-    let inputs: &[RaiInput] = if n_inputs == 0 {
-        &[]
-    } else {
-        // SAFETY: the host passes `n_inputs` valid inputs.
-        unsafe { std::slice::from_raw_parts(inputs, n_inputs) }
-    };
     let run = || {
-        let views = inputs
-            .iter()
-            // SAFETY: inputs are valid during this call.
-            .map(|i| unsafe { input_view(i) })
-            .collect::<Result<Vec<_>, _>>()?;
+        // SAFETY: the host passes `n_inputs` inputs valid during this call.
+        let views = unsafe { input_views(inputs, n_inputs) }?;
         let produced = m.run(&views)?;
         if produced.len() > n_outputs {
             return Err("ERR Model did not generate the expected number of outputs".to_string());
         }
-        let slots: &mut [RaiOutput] = if n_outputs == 0 {
-            &mut []
-        } else {
-            // SAFETY: the host passes `n_outputs` writable slots.
-            unsafe { std::slice::from_raw_parts_mut(outputs, n_outputs) }
-        };
-        for slot in slots.iter_mut() {
-            *slot = RaiOutput {
-                tensor: std::ptr::null_mut(),
-                nbytes: 0,
-            };
-        }
-        for (slot, out) in slots.iter_mut().zip(produced) {
-            if let Some(out) = out {
-                *slot = export(out);
-            }
-        }
+        // SAFETY: the host passes `n_outputs` writable slots.
+        unsafe { fill_slots(outputs, n_outputs, produced) };
         Ok(())
     };
     // SAFETY: the host passes a writable error slot.

@@ -104,6 +104,21 @@ impl OutputTensor {
         }
     }
 
+    /// An output that hands over a host tensor's bytes without copying them.
+    pub fn from_tensor(t: redisai_core::Tensor) -> OutputTensor {
+        struct Bytes(redisai_core::Tensor);
+        impl AsRef<[u8]> for Bytes {
+            fn as_ref(&self) -> &[u8] {
+                self.0.data()
+            }
+        }
+        OutputTensor {
+            dtype: t.dtype(),
+            shape: t.shape().to_vec(),
+            data: Box::new(Bytes(t)),
+        }
+    }
+
     /// The output's bytes (STRING: NUL-terminated elements laid end to end).
     pub fn bytes(&self) -> &[u8] {
         (*self.data).as_ref()

@@ -1,5 +1,5 @@
-//! Running a [`DagPlan`]: TENSORSET/TENSORGET ops need no worker; each model op is queued on its
-//! model's device queue (as an ordinary [`RunRequest`], so it batches with other requests) as soon
+//! Running a [`DagPlan`]: TENSORSET/TENSORGET ops need no worker; each model or script op is
+//! queued on its device queue (as an ordinary [`RunRequest`], so it batches with other requests) as soon
 //! as all its inputs exist, so independent ops run concurrently and dependent ops in order. The
 //! first failure cancels what has not started; TIMEOUT is checked when a worker picks an op up.
 //! The outcome is delivered once, when nothing is in flight any more.
@@ -11,7 +11,7 @@ use std::time::Instant;
 use redisai_core::{Error, Tensor};
 
 use super::{DagOp, DagPlan, Slot, SlotSource};
-use crate::run::{RunOutcome, RunRequest};
+use crate::run::{RunOp, RunOutcome, RunRequest, ScriptOp};
 
 /// What became of one op.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +75,7 @@ struct DagRun {
 
 /// Whether the plan has ops that need a worker (else [`complete_now`] answers at once).
 pub fn needs_workers(plan: &DagPlan) -> bool {
-    plan.ops
-        .iter()
-        .any(|op| matches!(op, DagOp::ModelExecute { .. }))
+    plan.ops.iter().any(|op| op.worker_io().is_some())
 }
 
 fn initial_tensors(slots: &[SlotSource]) -> Vec<Option<Arc<Tensor>>> {
@@ -120,7 +118,7 @@ pub fn start(plan: DagPlan, enqueued_at: Instant, submit: Submit, on_done: OnDag
     let mut readers = vec![Vec::new(); plan.slots.len()];
     let mut waiting = vec![0; plan.ops.len()];
     for (i, op) in plan.ops.iter().enumerate() {
-        if let DagOp::ModelExecute { inputs, .. } = op {
+        if let Some((inputs, _)) = op.worker_io() {
             for &slot in inputs {
                 readers[slot].push(i);
                 if tensors[slot].is_none() {
@@ -148,7 +146,7 @@ pub fn start(plan: DagPlan, enqueued_at: Instant, submit: Submit, on_done: OnDag
     let ready: Vec<usize> = {
         let mut state = run.lock();
         let ready: Vec<usize> = (0..run.ops.len())
-            .filter(|&i| matches!(run.ops[i], DagOp::ModelExecute { .. }) && state.waiting[i] == 0)
+            .filter(|&i| run.ops[i].worker_io().is_some() && state.waiting[i] == 0)
             .collect();
         state.in_flight = ready.len();
         ready
@@ -167,10 +165,34 @@ impl DagRun {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues model op `i` (counted in `in_flight` by the caller).
+    /// Queues model or script op `i` (counted in `in_flight` by the caller).
     fn queue(self: &Arc<Self>, i: usize) {
-        let DagOp::ModelExecute { model, inputs, .. } = &self.ops[i] else {
+        let Some((inputs, outputs)) = self.ops[i].worker_io() else {
             return;
+        };
+        let (op, queue) = match &self.ops[i] {
+            DagOp::ModelExecute { model, .. } => {
+                (RunOp::Model(Arc::clone(model)), model.device().queue_name())
+            }
+            DagOp::ScriptExecute {
+                script,
+                function,
+                keys,
+                args,
+                host,
+                ..
+            } => (
+                RunOp::Script(ScriptOp {
+                    script: Arc::clone(script),
+                    function: function.clone(),
+                    keys: keys.clone(),
+                    args: args.clone(),
+                    n_outputs: outputs.len(),
+                    host: Arc::clone(host),
+                }),
+                script.device().queue_name(),
+            ),
+            _ => return,
         };
         let tensors: Vec<Arc<Tensor>> = {
             let state = self.lock();
@@ -181,14 +203,14 @@ impl DagRun {
         };
         let run = Arc::clone(self);
         let request = RunRequest {
-            model: Arc::clone(model),
+            op,
             inputs: tensors,
             enqueued_at: self.enqueued_at,
             timeout: self.timeout,
             cancel: Some(Arc::clone(&self.failed)),
             on_done: Box::new(move |outcome| run.op_finished(i, outcome)),
         };
-        (self.submit)(&model.device().queue_name(), request);
+        (self.submit)(&queue, request);
     }
 
     fn op_finished(self: &Arc<Self>, i: usize, outcome: RunOutcome) {
@@ -198,7 +220,7 @@ impl DagRun {
             match outcome {
                 RunOutcome::Done(produced) => {
                     state.results[i] = OpResult::Done;
-                    if let DagOp::ModelExecute { outputs, .. } = &self.ops[i] {
+                    if let Some((_, outputs)) = self.ops[i].worker_io() {
                         for (&slot, tensor) in outputs.iter().zip(produced) {
                             if tensor.is_some() {
                                 state.tensors[slot] = tensor;

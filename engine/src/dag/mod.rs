@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use redisai_core::{Result, Tensor};
 
+use redisai_backend_api::ScriptHost;
+
 use crate::model::Model;
+use crate::script::Script;
 use crate::tensor_cmd::GetFormat;
 
 /// Which DAG command is parsed.
@@ -65,7 +68,6 @@ pub enum SlotSource {
 }
 
 /// One op of a DAG, with its tensors resolved to versions.
-#[derive(Debug)]
 pub enum DagOp {
     /// AI.TENSORSET: replies OK; its tensor is `output`'s `SlotSource::Set`.
     TensorSet { output: Slot },
@@ -77,6 +79,72 @@ pub enum DagOp {
         inputs: Vec<Slot>,
         outputs: Vec<Slot>,
     },
+    /// AI.SCRIPTEXECUTE (or AI.SCRIPTRUN in AI.DAGRUN).
+    ScriptExecute {
+        script: Arc<Script>,
+        function: String,
+        keys: Vec<Vec<u8>>,
+        args: Vec<Vec<u8>>,
+        inputs: Vec<Slot>,
+        outputs: Vec<Slot>,
+        /// Serves the script's Redis and model calls (built by [`DagKeys::script_host`]).
+        host: Arc<dyn ScriptHost + Send + Sync>,
+    },
+}
+
+impl std::fmt::Debug for DagOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DagOp::TensorSet { output } => {
+                f.debug_struct("TensorSet").field("output", output).finish()
+            }
+            DagOp::TensorGet { input, format } => f
+                .debug_struct("TensorGet")
+                .field("input", input)
+                .field("format", format)
+                .finish(),
+            DagOp::ModelExecute {
+                model,
+                inputs,
+                outputs,
+            } => f
+                .debug_struct("ModelExecute")
+                .field("model", model)
+                .field("inputs", inputs)
+                .field("outputs", outputs)
+                .finish(),
+            DagOp::ScriptExecute {
+                function,
+                keys,
+                args,
+                inputs,
+                outputs,
+                ..
+            } => f
+                .debug_struct("ScriptExecute")
+                .field("function", function)
+                .field("keys", keys)
+                .field("args", args)
+                .field("inputs", inputs)
+                .field("outputs", outputs)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl DagOp {
+    /// The tensors a worker op reads and writes (`None` for TENSORSET/TENSORGET).
+    pub fn worker_io(&self) -> Option<(&[Slot], &[Slot])> {
+        match self {
+            DagOp::ModelExecute {
+                inputs, outputs, ..
+            }
+            | DagOp::ScriptExecute {
+                inputs, outputs, ..
+            } => Some((inputs, outputs)),
+            _ => None,
+        }
+    }
 }
 
 /// A parsed, resolved DAG, ready to run.
@@ -98,9 +166,10 @@ pub trait DagKeys {
     fn tensor(&mut self, key: &[u8]) -> Result<Arc<Tensor>>;
     /// The model of an AI.MODELEXECUTE op: `ERR model key is empty` / WRONGTYPE.
     fn model(&mut self, key: &[u8]) -> Result<Arc<Model>>;
-    /// The script of an AI.SCRIPTEXECUTE op. Scripts are not part of this release, so this
-    /// always fails: `ERR script key is empty` / WRONGTYPE.
-    fn script(&mut self, key: &[u8]) -> Result<()>;
+    /// The script of an AI.SCRIPTEXECUTE op: `ERR script key is empty` / WRONGTYPE.
+    fn script(&mut self, key: &[u8]) -> Result<Arc<Script>>;
+    /// The services a script op of this DAG gets (Redis calls limited to `keys`, the op's KEYS).
+    fn script_host(&mut self, keys: &[Vec<u8>]) -> Arc<dyn ScriptHost + Send + Sync>;
     /// The largest tensor an AI.TENSORSET op without data may allocate (proto-max-bulk-len).
     fn max_tensor_bytes(&mut self) -> u64;
 }

@@ -3,8 +3,8 @@
 //! Three passes, in RedisAI's order, so the first failing check is the one reported:
 //! 1. the options before the first `|>` (LOAD keys are read as soon as they are parsed) and the
 //!    split of the rest into ops;
-//! 2. every op, with its own grammar (models are looked up between arity and parse, as the
-//!    standalone commands do);
+//! 2. every op, with its own grammar (models and scripts are looked up between arity and parse,
+//!    as the standalone commands do);
 //! 3. name resolution: every tensor name becomes a version ([`Slot`]); an op's inputs resolve to
 //!    the newest version before its outputs create new ones, PERSIST keys to the final one.
 
@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use redisai_backend_api::ScriptHost;
 use redisai_core::numparse::parse_i64;
 use redisai_core::{Error, Result, Tensor};
 
@@ -20,11 +21,12 @@ use crate::model::Model;
 use crate::model_cmd::{
     modelexecute_arity, modelrun_arity, parse_modelexecute, parse_modelrun, ExecuteArgs,
 };
-use crate::names::{MODELEXECUTE, MODELRUN, TENSORGET, TENSORSET};
+use crate::names::{MODELEXECUTE, MODELRUN, SCRIPTEXECUTE, SCRIPTRUN, TENSORGET, TENSORSET};
+use crate::script::Script;
+use crate::script_cmd::{
+    parse_scriptexecute, parse_scriptrun, scriptexecute_arity, scriptrun_arity, ScriptExecuteArgs,
+};
 use crate::tensor_cmd::{parse_tensorget_format, parse_tensorset, tensorget_arity, GetFormat};
-
-const SCRIPTEXECUTE: &str = "AI.SCRIPTEXECUTE";
-const SCRIPTRUN: &str = "AI.SCRIPTRUN";
 
 /// Whether `token` is the op separator `|>`.
 fn is_separator(token: &[u8]) -> bool {
@@ -192,6 +194,15 @@ enum NamedOp<'a> {
         inputs: Vec<&'a [u8]>,
         outputs: Vec<&'a [u8]>,
     },
+    Script {
+        script: Arc<Script>,
+        function: String,
+        keys: Vec<Vec<u8>>,
+        args: Vec<Vec<u8>>,
+        inputs: Vec<&'a [u8]>,
+        outputs: Vec<&'a [u8]>,
+        host: Arc<dyn ScriptHost + Send + Sync>,
+    },
 }
 
 /// Rows 20-24: one op, by name (case-insensitive), with its own grammar.
@@ -239,9 +250,18 @@ fn parse_op<'a>(
             if command.read_only() {
                 return Err(Error::DagScriptInReadOnly);
             }
-            script_op(op, SCRIPTEXECUTE, keys)
+            scriptexecute_arity(op)?;
+            let script = keys.script(op[1])?;
+            let args = parse_scriptexecute(op, true)?;
+            Ok(script_op(script, args, keys))
         }
-        (b"AI.SCRIPTRUN", true) => script_op(op, SCRIPTRUN, keys),
+        // Allowed in AI.DAGRUN_RO too, as RedisAI does.
+        (b"AI.SCRIPTRUN", true) => {
+            scriptrun_arity(op)?;
+            let script = keys.script(op[1])?;
+            let args = parse_scriptrun(op, true)?;
+            Ok(script_op(script, args, keys))
+        }
         (b"AI.MODELRUN", false) => Err(Error::DagDeprecatedOp(MODELRUN)),
         (b"AI.SCRIPTRUN", false) => Err(Error::DagDeprecatedOp(SCRIPTRUN)),
         (b"AI.MODELEXECUTE", true) => Err(Error::DagNewOpInDagRun(MODELEXECUTE)),
@@ -262,19 +282,24 @@ fn model_op<'a>(model: Arc<Model>, args: ExecuteArgs<'a>) -> Result<NamedOp<'a>>
     })
 }
 
-/// AI.SCRIPTEXECUTE / AI.SCRIPTRUN: arity, then the script key. Scripts are not part of this
-/// release, so the lookup fails (`ERR script key is empty` / WRONGTYPE); should a `DagKeys`
-/// find one anyway, the op cannot run in a DAG.
+/// A script op (its TIMEOUT was refused by its parser), with the host serving its KEYS.
 fn script_op<'a>(
-    op: &[&'a [u8]],
-    name: &'static str,
+    script: Arc<Script>,
+    args: ScriptExecuteArgs<'a>,
     keys: &mut impl DagKeys,
-) -> Result<NamedOp<'a>> {
-    if op.len() < 3 {
-        return Err(Error::WrongArity(name));
+) -> NamedOp<'a> {
+    let owned = |list: &[&[u8]]| list.iter().map(|a| a.to_vec()).collect::<Vec<_>>();
+    let op_keys = owned(&args.keys);
+    let host = keys.script_host(&op_keys);
+    NamedOp::Script {
+        script,
+        function: String::from_utf8_lossy(args.function).into_owned(),
+        keys: op_keys,
+        args: owned(&args.args),
+        inputs: args.inputs,
+        outputs: args.outputs,
+        host,
     }
-    keys.script(op[1])?;
-    Err(Error::DagUnsupportedCommand)
 }
 
 /// Tensor versions being assigned: every version's source, and each name's newest version.
@@ -296,6 +321,24 @@ impl<'a> Versions<'a> {
     fn find(&self, name: &[u8]) -> Option<Slot> {
         self.latest.get(name).copied()
     }
+}
+
+/// A model or script op's inputs, resolved to their newest versions (row 25), then its
+/// outputs, each a new version.
+fn resolve_io<'a>(
+    versions: &mut Versions<'a>,
+    inputs: &[&[u8]],
+    outputs: &[&'a [u8]],
+) -> Result<(Vec<Slot>, Vec<Slot>)> {
+    let inputs = inputs
+        .iter()
+        .map(|name| versions.find(name).ok_or(Error::DagInputNotFound))
+        .collect::<Result<Vec<_>>>()?;
+    let outputs = outputs
+        .iter()
+        .map(|name| versions.create(name, SlotSource::Produced))
+        .collect();
+    Ok((inputs, outputs))
 }
 
 /// Rows 25-26: names to versions (SSA-like), then PERSIST keys to their final version.
@@ -324,18 +367,31 @@ fn resolve(command: DagCommand, header: Header<'_>, ops: Vec<NamedOp<'_>>) -> Re
                 inputs,
                 outputs,
             } => {
-                let inputs = inputs
-                    .iter()
-                    .map(|name| input(&versions, name))
-                    .collect::<Result<Vec<_>>>()?;
-                let outputs = outputs
-                    .iter()
-                    .map(|name| versions.create(name, SlotSource::Produced))
-                    .collect();
+                let (inputs, outputs) = resolve_io(&mut versions, &inputs, &outputs)?;
                 DagOp::ModelExecute {
                     model,
                     inputs,
                     outputs,
+                }
+            }
+            NamedOp::Script {
+                script,
+                function,
+                keys,
+                args,
+                inputs,
+                outputs,
+                host,
+            } => {
+                let (inputs, outputs) = resolve_io(&mut versions, &inputs, &outputs)?;
+                DagOp::ScriptExecute {
+                    script,
+                    function,
+                    keys,
+                    args,
+                    inputs,
+                    outputs,
+                    host,
                 }
             }
         });

@@ -215,10 +215,31 @@ fn op_error_table() {
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.MODELEXECUTE m_tf INPUTS 2 ia ia OUTPUTS 1 y TIMEOUT 9 x", invalid("x")),
         // A valid op TIMEOUT is parsed, then refused (RedisAI: "not allowed within a DAG").
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.MODELEXECUTE m_tf INPUTS 2 ia ia OUTPUTS 1 y TIMEOUT 9", TimeoutInDag),
-        // Row 24, SCRIPTEXECUTE: arity, then the script (never found in this release).
+        // Row 24, SCRIPTEXECUTE: arity, then the script, then its grammar (§3.14 rows 4-18:
+        // any scope may come first, or none; TIMEOUT is parsed, then refused).
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1", WrongArity("AI.SCRIPTEXECUTE")),
-        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 ia ia OUTPUTS 1 q", ScriptKeyEmpty),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE noscript", WrongArity("AI.SCRIPTEXECUTE")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE noscript bar INPUTS 2 ia ia OUTPUTS 1 q", ScriptKeyEmpty),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE noscript bar FOO", ScriptKeyEmpty),
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE plain bar", WrongType),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE m_tf bar", WrongType),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar KEYS 1", KeysMissing),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar KEYS 0 k", KeysCount),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar KEYS 2 k |> AI.TENSORGET ia", KeysArgs),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS |> AI.TENSORGET ia", ScriptScopeNoCount),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS x ia", ScriptScopeCount("inputs")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar ARGS x", ScriptScopeCount("keys")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar OUTPUTS x", ScriptScopeCount("outputs")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 ia |> AI.TENSORGET ia", ScriptScopeArgs("inputs")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar ARGS 1", ScriptScopeArgs("args")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar OUTPUTS 3 a b", ScriptScopeArgs("outputs")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 1 ia INPUTS 1 ia", ScriptScopeRepeated("INPUTS")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 1 ia FOO", Error::script_unexpected_argument(b"FOO")),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 1 ia TIMEOUT", ScriptTimeoutMissing),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar TIMEOUT 0", InvalidTimeout),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar TIMEOUT 5 x", ScriptAfterTimeout),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 1 ia OUTPUTS 1 q TIMEOUT 5", TimeoutInDag),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 1 nosuch |> AI.SCRIPTEXECUTE s1 bar FOO", Error::script_unexpected_argument(b"FOO")),
         // The first failing op wins, and every op is parsed before names are resolved.
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.FOO |> AI.TENSORGET", DagUnsupportedCommand),
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.TENSORGET x FOO |> AI.FOO", UnsupportedFormat),
@@ -228,10 +249,15 @@ fn op_error_table() {
         ("AI.DAGEXECUTE ROUTING r |> AI.TENSORGET x |> AI.TENSORSET x FLOAT 1", DagInputNotFound),
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.MODELEXECUTE m_tf INPUTS 2 ia nosuch OUTPUTS 1 y", DagInputNotFound),
         ("AI.DAGEXECUTE LOAD 1 ia |> AI.MODELEXECUTE m1 INPUTS 1 y OUTPUTS 1 y", DagInputNotFound),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 ia nosuch OUTPUTS 1 y", DagInputNotFound),
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar INPUTS 1 y OUTPUTS 1 y", DagInputNotFound),
+        // A script op's KEYS and ARGS are not tensor names.
+        ("AI.DAGEXECUTE LOAD 1 ia |> AI.SCRIPTEXECUTE s1 bar KEYS 1 ib ARGS 1 ib INPUTS 1 ia |> AI.TENSORGET ib", DagInputNotFound),
         ("AI.DAGEXECUTE PERSIST 1 nosuch |> AI.TENSORGET other", DagInputNotFound),
         // Row 26.
         ("AI.DAGEXECUTE LOAD 1 ia PERSIST 1 never |> AI.TENSORGET ia VALUES", DagPersistNotFound),
         ("AI.DAGEXECUTE PERSIST 2 x y |> AI.TENSORSET x FLOAT 1", DagPersistNotFound),
+        ("AI.DAGEXECUTE LOAD 1 ia PERSIST 1 q |> AI.SCRIPTEXECUTE s1 bar INPUTS 1 ia KEYS 1 q ARGS 1 q", DagPersistNotFound),
     ]);
 }
 
@@ -306,22 +332,50 @@ fn deprecated_error_table() {
             "AI.DAGRUN LOAD 1 ia |> AI.MODELRUN m_tf INPUTS ia nosuch OUTPUTS o",
             DagInputNotFound,
         ),
-        // AI.SCRIPTRUN ops, allowed in AI.DAGRUN_RO too.
+        // AI.SCRIPTRUN ops, allowed in AI.DAGRUN_RO too: arity, script, grammar (§3.15).
         (
             "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1",
             WrongArity("AI.SCRIPTRUN"),
         ),
         (
-            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar INPUTS ia OUTPUTS o",
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN noscript bar INPUTS ia OUTPUTS o",
             ScriptKeyEmpty,
         ),
         (
-            "AI.DAGRUN_RO LOAD 1 ia |> AI.SCRIPTRUN s1 bar INPUTS ia OUTPUTS o",
+            "AI.DAGRUN_RO LOAD 1 ia |> AI.SCRIPTRUN noscript bar foo",
             ScriptKeyEmpty,
         ),
         (
             "AI.DAGRUN_RO LOAD 1 ia |> AI.SCRIPTRUN plain bar",
             WrongType,
+        ),
+        (
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar foo INPUTS ia",
+            ScriptRunUnrecognized,
+        ),
+        (
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar INPUTS ia $ ia $ ia",
+            ScriptRunVariadicRepeated,
+        ),
+        (
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar OUTPUTS o INPUTS ia",
+            ScriptRunInputsSection,
+        ),
+        (
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar TIMEOUT 5 TIMEOUT 6",
+            ScriptRunTimeoutRepeated,
+        ),
+        (
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar TIMEOUT 0 INPUTS ia",
+            InvalidTimeout,
+        ),
+        (
+            "AI.DAGRUN_RO LOAD 1 ia |> AI.SCRIPTRUN s1 bar TIMEOUT 5 INPUTS ia OUTPUTS o",
+            TimeoutInDag,
+        ),
+        (
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar INPUTS ia nosuch OUTPUTS o",
+            DagInputNotFound,
         ),
     ]);
 }

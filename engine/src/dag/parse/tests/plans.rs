@@ -105,6 +105,45 @@ fn versions_table() {
             &[("o", 1)],
         ),
         ("AI.DAGRUN_RO LOAD 1 ia |> AI.TENSORGET ia VALUES", "L", "get 0", &[]),
+        // Script ops (golden DAG sections): inputs resolve like a model's, outputs are new
+        // versions; KEYS and ARGS are not tensor names.
+        (
+            "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 dag_out |> AI.MODELEXECUTE m_tf INPUTS 2 ia ib OUTPUTS 1 tmp |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 tmp ia OUTPUTS 1 dag_out |> AI.TENSORGET dag_out VALUES",
+            "L L P P",
+            "model [0, 1] -> [2] | script bar [2, 0] -> [3] | get 3",
+            &[("dag_out", 3)],
+        ),
+        (
+            "AI.DAGEXECUTE LOAD 1 ia PERSIST 1 never |> AI.TENSORSET never FLOAT 1 VALUES 1 |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 ia never OUTPUTS 1 q |> AI.TENSORGET q VALUES",
+            "L S P",
+            "set 1 | script bar [0, 1] -> [2] | get 2",
+            &[("never", 1)],
+        ),
+        (
+            "AI.DAGEXECUTE ROUTING r |> AI.SCRIPTEXECUTE s1 bar KEYS 1 r ARGS 2 x y",
+            "",
+            "script bar [] -> []",
+            &[],
+        ),
+        (
+            "AI.DAGEXECUTE LOAD 1 ia PERSIST 1 ia |> ai.scriptexecute s1 two_out outputs 2 ia o inputs 2 ia ia |> AI.SCRIPTEXECUTE s_gpu scale INPUTS 1 ia OUTPUTS 1 ia",
+            "L P P P",
+            "script two_out [0, 0] -> [1, 2] | script scale [1] -> [3]",
+            &[("ia", 3)],
+        ),
+        // AI.SCRIPTRUN ops (also in AI.DAGRUN_RO): `$` is skipped.
+        (
+            "AI.DAGRUN LOAD 1 ia |> AI.SCRIPTRUN s1 bar INPUTS ia $ ia OUTPUTS ia o |> AI.TENSORGET ia",
+            "L P P",
+            "script bar [0, 0] -> [1, 2] | get 1",
+            &[],
+        ),
+        (
+            "AI.DAGRUN_RO |> AI.TENSORSET x FLOAT 1 |> AI.SCRIPTRUN s1 legacy_fn INPUTS x OUTPUTS y",
+            "S P",
+            "set 0 | script legacy_fn [0] -> [1]",
+            &[],
+        ),
         ("AI.DAGRUN ROUTING r |> AI.TENSORSET x FLOAT 1", "S", "set 0", &[]),
     ];
     for (cmd, slots, ops, persist) in table {
@@ -172,6 +211,64 @@ fn loaded_tensors_and_models_are_shared() {
         other => panic!("{other:?}"),
     }
     assert_eq!(keys.fetched, [b"ia".to_vec()]);
+}
+
+#[test]
+fn script_ops_carry_their_call() {
+    let mut keys = Keyspace::new();
+    let plan = parse_with(
+        "AI.DAGEXECUTE LOAD 2 ia ib |> AI.SCRIPTEXECUTE s1 scale KEYS 2 k1 {k}2 INPUTS 1 ia ARGS 3 3 ia KEYS OUTPUTS 1 o |> AI.SCRIPTEXECUTE s_gpu bar INPUTS 2 o ib |> AI.SCRIPTEXECUTE s1 bar",
+        &mut keys,
+    )
+    .unwrap();
+    let ops: Vec<_> = plan
+        .ops
+        .iter()
+        .map(|op| match op {
+            DagOp::ScriptExecute {
+                script,
+                function,
+                keys,
+                args,
+                inputs,
+                outputs,
+                ..
+            } => (
+                Arc::clone(script),
+                function.as_str(),
+                keys.clone(),
+                args.clone(),
+                inputs.clone(),
+                outputs.clone(),
+            ),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let bytes = |list: &[&str]| {
+        list.iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    };
+    let (script, function, op_keys, args, inputs, outputs) = &ops[0];
+    assert!(Arc::ptr_eq(script, &keys.scripts[&b"s1"[..]]));
+    assert_eq!(*function, "scale");
+    assert_eq!(*op_keys, bytes(&["k1", "{k}2"]));
+    assert_eq!(*args, bytes(&["3", "ia", "KEYS"]));
+    assert_eq!(
+        (inputs.as_slice(), outputs.as_slice()),
+        (&[0][..], &[2][..])
+    );
+    let (script, function, op_keys, args, inputs, outputs) = &ops[1];
+    assert!(Arc::ptr_eq(script, &keys.scripts[&b"s_gpu"[..]]));
+    assert_eq!(script.device().as_str(), "GPU:0");
+    assert_eq!(*function, "bar");
+    assert!(op_keys.is_empty() && args.is_empty() && outputs.is_empty());
+    assert_eq!(*inputs, [2, 1]);
+    assert_eq!(ops[2].1, "bar");
+    // One host per script op, serving that op's KEYS.
+    assert_eq!(keys.hosts, [bytes(&["k1", "{k}2"]), Vec::new(), Vec::new()]);
+    // The script ops of the plan are worker ops.
+    assert!(plan.ops.iter().all(|op| op.worker_io().is_some()));
 }
 
 #[test]
