@@ -90,6 +90,14 @@ fn errno_text(code: i32) -> String {
     text.split(" (os error").next().unwrap_or(&text).to_string()
 }
 
+/// The refusal of a key the script did not declare in KEYS.
+fn undeclared(key: &[u8]) -> String {
+    format!(
+        "ERR the script accessed key '{}', which is not declared in KEYS",
+        String::from_utf8_lossy(key)
+    )
+}
+
 /// Owned RedisModuleStrings of one call.
 struct Args {
     ctx: *mut RedisModuleCtx,
@@ -144,18 +152,15 @@ impl ModuleScriptHost {
         } else {
             // SAFETY: `n_keys` positions allocated by Redis, freed below.
             let list = unsafe { std::slice::from_raw_parts(positions, n_keys.max(0) as usize) };
-            let undeclared = list
+            let outside = list
                 .iter()
                 .filter_map(|&p| args.items.get(p as usize))
                 .map(|&k| string_bytes(k))
                 .find(|k| !self.keys.iter().any(|d| d == k));
             // SAFETY: the array came from GetCommandKeys and is released once.
             unsafe { raw::RedisModule_Free.expect("module API")(positions.cast()) };
-            if let Some(key) = undeclared {
-                return Err(format!(
-                    "ERR the script accessed key '{}', which is not declared in KEYS",
-                    String::from_utf8_lossy(key)
-                ));
+            if let Some(key) = outside {
+                return Err(undeclared(key));
             }
         }
         let Some(user) = &self.user else {
@@ -279,6 +284,9 @@ impl ScriptHost for ModuleScriptHost {
         inputs: &[TensorRef<'_>],
         n_outputs: usize,
     ) -> Result<Vec<Option<Tensor>>, String> {
+        if !self.keys.iter().any(|k| k == key) {
+            return Err(undeclared(key));
+        }
         let model = {
             let tsc = ThreadSafeContext::new();
             let guard = locked(&tsc, self.db);

@@ -44,9 +44,12 @@ def wrong_arity(tensors: List[Tensor], keys: List[str], args: List[str]):
 
 def model(tensors: List[Tensor], keys: List[str], args: List[str]):
     return redisAI.model_execute(keys[0], tensors, 1)
+
+def model_by_arg(tensors: List[Tensor], keys: List[str], args: List[str]):
+    return redisAI.model_execute(args[0], tensors, 1)
 ";
 
-const ENTRIES: [&str; 8] = [
+const ENTRIES: [&str; 9] = [
     "bar",
     "long_func",
     "set_get",
@@ -54,6 +57,7 @@ const ENTRIES: [&str; 8] = [
     "touch",
     "wrong_arity",
     "model",
+    "model_by_arg",
     "helper_missing",
 ];
 
@@ -308,6 +312,10 @@ fn scripts_call_stored_models() {
         "AI.SCRIPTEXECUTE s model KEYS 1 mul2 INPUTS 1 x OUTPUTS 1 y",
     );
     assert_eq!(numbers(&c.cmd("AI.TENSORGET y VALUES")), [2.0, 4.0, 6.0]);
+    // The model key must be declared in KEYS like any other key the script touches.
+    let r = c.cmd("AI.SCRIPTEXECUTE s model_by_arg KEYS 1 x INPUTS 1 x ARGS 1 mul2 OUTPUTS 1 y2");
+    let text = error_text(&r);
+    assert!(text.contains("ERR the script accessed key 'mul2', which is not declared in KEYS"), "{text}");
     let r = c.cmd("AI.SCRIPTEXECUTE s model KEYS 1 nomodel INPUTS 1 x OUTPUTS 1 y2");
     assert!(error_text(&r).contains("ERR model key is empty"), "{r:?}");
 }

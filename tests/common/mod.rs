@@ -4,6 +4,7 @@
 
 pub mod fixtures;
 pub mod golden;
+pub mod golden_keys;
 pub mod payload;
 pub mod torch;
 
@@ -52,16 +53,27 @@ impl Server {
 
     /// Starts a server with module arguments and extra server arguments (`--name value`).
     pub fn with(module_args: &[&str], extra: &[&str]) -> Server {
-        Server::launch(module_args, extra)
+        Server::launch(module_args, extra, &[])
             .unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"))
     }
 
     /// Tries to start a server; returns the server log on failure (e.g. a refused module load).
     pub fn try_with(module_args: &[&str]) -> Result<Server, String> {
-        Server::launch(module_args, &[])
+        Server::launch(module_args, &[], &[])
     }
 
-    fn launch(module_args: &[&str], extra: &[&str]) -> Result<Server, String> {
+    /// [`Server::with`] on a directory that already holds `files` (path relative to the server's
+    /// `dir`, contents) before it starts: an RDB file (`dump.rdb`) or AOF files to load.
+    pub fn with_files(module_args: &[&str], extra: &[&str], files: &[(&str, &[u8])]) -> Server {
+        Server::launch(module_args, extra, files)
+            .unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"))
+    }
+
+    fn launch(
+        module_args: &[&str],
+        extra: &[&str],
+        files: &[(&str, &[u8])],
+    ) -> Result<Server, String> {
         let owned = |args: &[&str]| args.iter().map(|s| s.to_string()).collect();
         let mut server = Server {
             child: None,
@@ -69,6 +81,11 @@ impl Server {
             module_args: owned(module_args),
             extra: owned(extra),
         };
+        for (path, contents) in files {
+            let path = server.dir().join(path);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(&path, contents).expect("write a file into the server's dir");
+        }
         server.spawn().map(|()| server)
     }
 

@@ -9,6 +9,7 @@ const OPCODE_STRING: u8 = 5;
 /// Module type ids (name hash; the low 10 bits carry the encoding version).
 pub const AI_TENSOR_TYPE_ID: u64 = 0x008f_d310_d48e_4404;
 pub const AI_MODEL_TYPE_ID: u64 = 0x008f_ff30_e0c4_2c04;
+pub const AI_SCRIPT_TYPE_ID: u64 = 0x008f_d209_120f_4c04;
 
 /// One saved value: an unsigned integer or a string buffer.
 pub enum Field<'a> {
