@@ -2,7 +2,6 @@
 //! Loading rebuilds the backend's model (loading the backend from its default path if needed).
 
 use std::ffi::{c_int, c_void};
-use std::ptr;
 use std::sync::Arc;
 
 use redis_module::native_types::RedisType;
@@ -16,7 +15,7 @@ use crate::aof::AofArgs;
 use crate::guard::contained;
 use crate::rdb_io::ModuleIo;
 use crate::state::engine;
-use crate::type_methods::{methods, Callbacks};
+use crate::type_methods::{load_boxed, methods, Callbacks};
 
 /// The keyspace value: a shared, immutable model.
 pub struct ModelValue(pub Arc<Model>);
@@ -57,41 +56,14 @@ unsafe fn model_of<'a>(value: *const c_void) -> &'a Arc<Model> {
     unsafe { &(*value.cast::<ModelValue>()).0 }
 }
 
-/// The key being loaded, when Redis tells it (Redis >= 7.0).
-pub fn key_name(rdb: *mut RedisModuleIO) -> Vec<u8> {
-    // SAFETY: the API table is filled once at module load and only read afterwards.
-    let Some(get) = (unsafe { raw::RedisModule_GetKeyNameFromIO }) else {
-        return Vec::new();
-    };
-    // SAFETY: valid IO handle of the current load.
-    let name = unsafe { get(rdb) };
-    if name.is_null() {
-        return Vec::new();
-    }
-    let mut len = 0usize;
-    // SAFETY: a live RedisModuleString owned by Redis during the load.
-    let ptr = unsafe { raw::RedisModule_StringPtrLen.expect("module API")(name, &mut len) };
-    // SAFETY: StringPtrLen returns `len` readable bytes.
-    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }.to_vec()
-}
-
 unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_void {
-    let loaded = contained("AI__MODEL rdb_load", || -> Result<ModelValue, String> {
+    load_boxed("AI__MODEL", rdb, |key| {
         let record = load_model(&mut ModuleIo(rdb), encver).map_err(|e| e.to_string())?;
-        let key = key_name(rdb);
-        let model = Model::create(&engine().registry, record, &key).map_err(|e| e.to_string())?;
+        let model = Model::create(&engine().registry, record, key).map_err(|e| e.to_string())?;
         let value = into_value(model)?;
         register_stats(&value);
         Ok(value)
-    });
-    match loaded {
-        Some(Ok(value)) => Box::into_raw(Box::new(value)).cast(),
-        Some(Err(e)) => {
-            crate::log::warning_global(&format!("AI__MODEL: cannot load value: {e}"));
-            ptr::null_mut()
-        }
-        None => ptr::null_mut(),
-    }
+    })
 }
 
 unsafe extern "C" fn rdb_save(rdb: *mut RedisModuleIO, value: *mut c_void) {

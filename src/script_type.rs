@@ -2,7 +2,6 @@
 //! Loading compiles the script again through the TORCH backend (loading it if needed).
 
 use std::ffi::{c_int, c_void};
-use std::ptr;
 use std::sync::Arc;
 
 use redis_module::native_types::RedisType;
@@ -13,10 +12,9 @@ use redisai_engine::script_cmd::aof_rewrite as aof_command;
 
 use crate::aof::AofArgs;
 use crate::guard::contained;
-use crate::model_type::key_name;
 use crate::rdb_io::ModuleIo;
 use crate::state::engine;
-use crate::type_methods::{methods, Callbacks};
+use crate::type_methods::{load_boxed, methods, Callbacks};
 
 /// The keyspace value: a shared, immutable script.
 pub struct ScriptValue(pub Arc<Script>);
@@ -57,22 +55,13 @@ unsafe fn script_of<'a>(value: *const c_void) -> &'a Arc<Script> {
 }
 
 unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_void {
-    let loaded = contained("AI_SCRIPT rdb_load", || -> Result<ScriptValue, String> {
+    load_boxed("AI_SCRIPT", rdb, |key| {
         let record = load_script(&mut ModuleIo(rdb), encver).map_err(|e| e.to_string())?;
-        let key = key_name(rdb);
-        let script = Script::create(&engine().registry, record, &key).map_err(|e| e.to_string())?;
+        let script = Script::create(&engine().registry, record, key).map_err(|e| e.to_string())?;
         let value = into_value(script)?;
         register_stats(&value);
         Ok(value)
-    });
-    match loaded {
-        Some(Ok(value)) => Box::into_raw(Box::new(value)).cast(),
-        Some(Err(e)) => {
-            crate::log::warning_global(&format!("AI_SCRIPT: cannot load value: {e}"));
-            ptr::null_mut()
-        }
-        None => ptr::null_mut(),
-    }
+    })
 }
 
 unsafe extern "C" fn rdb_save(rdb: *mut RedisModuleIO, value: *mut c_void) {

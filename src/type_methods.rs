@@ -1,8 +1,12 @@
-//! The callback table shared by the module's data types (AI_TENSOR, AI__MODEL).
+//! The callback table shared by the module's data types (AI_TENSOR, AI__MODEL, AI_SCRIPT), and
+//! the loading glue the model and script types share.
 
 use std::ffi::{c_int, c_void};
+use std::ptr;
 
 use redis_module::raw::{self, RedisModuleIO, RedisModuleString};
+
+use crate::guard::contained;
 
 /// The callbacks a data type provides.
 pub struct Callbacks {
@@ -42,5 +46,41 @@ pub const fn methods(callbacks: Callbacks) -> raw::RedisModuleTypeMethods {
         free_effort2: None,
         mem_usage2: None,
         unlink2: None,
+    }
+}
+
+/// The key being loaded, when Redis tells it (Redis >= 7.0).
+pub fn key_name(rdb: *mut RedisModuleIO) -> Vec<u8> {
+    // SAFETY: the API table is filled once at module load and only read afterwards.
+    let Some(get) = (unsafe { raw::RedisModule_GetKeyNameFromIO }) else {
+        return Vec::new();
+    };
+    // SAFETY: valid IO handle of the current load.
+    let name = unsafe { get(rdb) };
+    if name.is_null() {
+        return Vec::new();
+    }
+    let mut len = 0usize;
+    // SAFETY: a live RedisModuleString owned by Redis during the load.
+    let ptr = unsafe { raw::RedisModule_StringPtrLen.expect("module API")(name, &mut len) };
+    // SAFETY: StringPtrLen returns `len` readable bytes.
+    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }.to_vec()
+}
+
+/// An `rdb_load` body: builds the value from the key being loaded, with panics contained; a
+/// failure is logged (`<type>: cannot load value: <error>`) and refuses the value (null).
+pub fn load_boxed<T>(
+    type_name: &str,
+    rdb: *mut RedisModuleIO,
+    build: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> *mut c_void {
+    let loaded = contained(&format!("{type_name} rdb_load"), || build(&key_name(rdb)));
+    match loaded {
+        Some(Ok(value)) => Box::into_raw(Box::new(value)).cast(),
+        Some(Err(e)) => {
+            crate::log::warning_global(&format!("{type_name}: cannot load value: {e}"));
+            ptr::null_mut()
+        }
+        None => ptr::null_mut(),
     }
 }

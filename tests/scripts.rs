@@ -315,7 +315,10 @@ fn scripts_call_stored_models() {
     // The model key must be declared in KEYS like any other key the script touches.
     let r = c.cmd("AI.SCRIPTEXECUTE s model_by_arg KEYS 1 x INPUTS 1 x ARGS 1 mul2 OUTPUTS 1 y2");
     let text = error_text(&r);
-    assert!(text.contains("ERR the script accessed key 'mul2', which is not declared in KEYS"), "{text}");
+    assert!(
+        text.contains("ERR the script accessed key 'mul2', which is not declared in KEYS"),
+        "{text}"
+    );
     let r = c.cmd("AI.SCRIPTEXECUTE s model KEYS 1 nomodel INPUTS 1 x OUTPUTS 1 y2");
     assert!(error_text(&r).contains("ERR model key is empty"), "{r:?}");
 }
@@ -387,6 +390,14 @@ fn scripts_survive_reload_and_aof_rewrite() {
         "SOURCE",
         "def f(a):\n    return a + 10\n",
     ]);
+    let pt = torch_model("def forward(self, a, b):\n    return a - b\n");
+    let mut store: Vec<&[u8]> = ["AI.MODELSTORE", "pt", "TORCH", "CPU", "TAG", "t", "BLOB"]
+        .iter()
+        .map(|s| s.as_bytes())
+        .collect();
+    store.push(&pt);
+    let reply = c.call(&store);
+    assert_eq!(reply, ok_frame("OK"));
     ok(&mut c, "DEBUG RELOAD");
     ok(&mut c, "AI.SCRIPTEXECUTE s bar INPUTS 2 a b OUTPUTS 1 out");
     assert_eq!(
@@ -395,6 +406,8 @@ fn scripts_survive_reload_and_aof_rewrite() {
     );
     let before_s = render(&c.cmd("AI.SCRIPTGET s"));
     let before_legacy = render(&c.cmd("AI.SCRIPTGET legacy"));
+    let before_pt = render(&c.cmd("AI.MODELGET pt META BLOB"));
+    assert!(before_pt.contains("$b'TORCH'"), "{before_pt}");
     assert!(render(&c.cmd("BGREWRITEAOF")).starts_with('+'));
     std::thread::sleep(std::time::Duration::from_millis(1500));
     server.restart(
@@ -405,6 +418,12 @@ fn scripts_survive_reload_and_aof_rewrite() {
     assert_eq!(render(&c.cmd("AI.SCRIPTGET s")), before_s);
     // A script without entry points replays too (as AI.SCRIPTSET).
     assert_eq!(render(&c.cmd("AI.SCRIPTGET legacy")), before_legacy);
+    assert_eq!(render(&c.cmd("AI.MODELGET pt META BLOB")), before_pt);
+    ok(&mut c, "AI.MODELEXECUTE pt INPUTS 2 a b OUTPUTS 1 diff");
+    assert_eq!(
+        numbers(&c.cmd("AI.TENSORGET diff VALUES")),
+        [1.0, 2.0, 1.0, 2.0]
+    );
     ok(&mut c, "AI.SCRIPTEXECUTE legacy f INPUTS 1 a OUTPUTS 1 o");
     assert_eq!(
         numbers(&c.cmd("AI.TENSORGET o VALUES")),

@@ -14,11 +14,11 @@ use redisai_engine::model::Model;
 use redisai_engine::script::Script;
 use redisai_engine::tensor_cmd::GetFormat;
 
+use super::blocking_command;
 use super::execute::{model_at, tensor_at, write_tensors};
 use super::script::script_at;
 use super::tensor::max_bulk_len;
-use super::{run, slices};
-use crate::blocking::{self, cannot_block};
+use crate::blocking;
 use crate::reply;
 use crate::script_host::ModuleScriptHost;
 use crate::state::engine;
@@ -82,16 +82,9 @@ struct ReplyPlan {
 }
 
 fn dag_command(ctx: &Context, args: &[RedisString], command: DagCommand) -> RedisResult {
-    if ctx.is_keys_position_request() {
-        return super::report_keys(ctx, keys::dag(&slices(args)));
-    }
-    run(ctx, command.name(), || {
-        if cannot_block(ctx) {
-            return Err(Error::InTransaction);
-        }
-        let argv = slices(args);
+    blocking_command(ctx, args, command.name(), keys::dag, |argv| {
         let enqueued_at = Instant::now();
-        let plan = parse_dag(command, &argv, &mut ModuleKeys(ctx))?;
+        let plan = parse_dag(command, argv, &mut ModuleKeys(ctx))?;
         let shape = ReplyPlan {
             ops: plan
                 .ops

@@ -14,8 +14,8 @@ use redisai_engine::model_cmd::{
 use redisai_engine::names::{MODELEXECUTE, MODELRUN};
 use redisai_engine::run::{RunOp, RunOutcome, RunRequest};
 
-use super::{run, slices};
-use crate::blocking::{self, cannot_block};
+use super::blocking_command;
+use crate::blocking;
 use crate::model_type::{ModelValue, MODEL_TYPE};
 use crate::reply;
 use crate::state::engine;
@@ -35,17 +35,10 @@ struct RunGrammar {
 
 /// MULTI/Lua refusal, arity, model lookup, parse, then the run (SPEC §3.7 order).
 fn run_command(ctx: &Context, args: &[RedisString], grammar: &RunGrammar) -> RedisResult {
-    if ctx.is_keys_position_request() {
-        return super::report_keys(ctx, (grammar.keys)(&slices(args)));
-    }
-    run(ctx, grammar.name, || {
-        if cannot_block(ctx) {
-            return Err(Error::InTransaction);
-        }
-        let argv = slices(args);
-        (grammar.arity)(&argv)?;
+    blocking_command(ctx, args, grammar.name, grammar.keys, |argv| {
+        (grammar.arity)(argv)?;
         let model = model_at(ctx, &args[1])?;
-        let parsed = (grammar.parse)(&argv, model.input_count(), model.output_count())?;
+        let parsed = (grammar.parse)(argv, model.input_count(), model.output_count())?;
         submit(ctx, model, parsed)
     })
 }

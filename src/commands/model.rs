@@ -13,7 +13,7 @@ use redisai_engine::model_cmd::{
 use redisai_engine::names::{MODELDEL, MODELGET, MODELSCAN, MODELSET, MODELSTORE};
 use redisai_engine::stats::RunKind;
 
-use super::{run, slices};
+use super::{delete_typed, run, scan_reply, slices};
 use crate::model_type::{into_value, ModelValue, MODEL_TYPE};
 use crate::reply;
 use crate::state::engine;
@@ -125,14 +125,7 @@ pub fn modelget(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn modeldel(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELDEL, || {
         modeldel_arity(&slices(&args))?;
-        let key = ctx.open_key_writable(&args[1]);
-        key.get_value::<ModelValue>(&MODEL_TYPE)
-            .map_err(|_| Error::WrongType)?
-            .ok_or(Error::ModelKeyEmpty)?;
-        key.delete().map_err(|_| Error::ModelKeyEmpty)?;
-        ctx.replicate_verbatim();
-        reply::ok(ctx);
-        Ok(())
+        delete_typed::<ModelValue>(ctx, &args[1], &MODEL_TYPE, Error::ModelKeyEmpty)
     })
 }
 
@@ -140,17 +133,11 @@ pub fn modeldel(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn modelscan(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSCAN, || {
         modelscan_arity(&slices(&args))?;
-        crate::log::warning(
+        scan_reply(
             ctx,
+            RunKind::Model,
             "MODELSCAN is experimental and might be removed in future versions",
         );
-        let entries = engine().stats.scan(RunKind::Model);
-        reply::array(ctx, entries.len());
-        for (key, tag) in entries {
-            reply::array(ctx, 2);
-            reply::bulk(ctx, &key);
-            reply::bulk(ctx, &tag);
-        }
         Ok(())
     })
 }

@@ -21,8 +21,7 @@ use redisai_engine::script_cmd::{
 use redisai_engine::stats::RunKind;
 
 use super::execute::{enqueue, tensor_at};
-use super::{run, slices};
-use crate::blocking::cannot_block;
+use super::{blocking_command, delete_typed, run, scan_reply, slices};
 use crate::reply;
 use crate::script_host::ModuleScriptHost;
 use crate::script_type::{into_value, ScriptValue, SCRIPT_TYPE};
@@ -117,14 +116,7 @@ pub fn scriptget(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn scriptdel(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTDEL, || {
         scriptdel_arity(&slices(&args))?;
-        let key = ctx.open_key_writable(&args[1]);
-        key.get_value::<ScriptValue>(&SCRIPT_TYPE)
-            .map_err(|_| Error::WrongType)?
-            .ok_or(Error::ScriptKeyEmpty)?;
-        key.delete().map_err(|_| Error::ScriptKeyEmpty)?;
-        ctx.replicate_verbatim();
-        reply::ok(ctx);
-        Ok(())
+        delete_typed::<ScriptValue>(ctx, &args[1], &SCRIPT_TYPE, Error::ScriptKeyEmpty)
     })
 }
 
@@ -132,17 +124,11 @@ pub fn scriptdel(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn scriptscan(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTSCAN, || {
         scriptscan_arity(&slices(&args))?;
-        crate::log::warning(
+        scan_reply(
             ctx,
+            RunKind::Script,
             "SCRIPTSCAN is experimental and might be removed in future versions",
         );
-        let entries = engine().stats.scan(RunKind::Script);
-        reply::array(ctx, entries.len());
-        for (key, tag) in entries {
-            reply::array(ctx, 2);
-            reply::bulk(ctx, &key);
-            reply::bulk(ctx, &tag);
-        }
         Ok(())
     })
 }
@@ -157,17 +143,10 @@ struct ScriptGrammar {
 
 /// MULTI/Lua refusal, arity, script lookup, parse, input lookup, then the call (SPEC §3.14).
 fn run_command(ctx: &Context, args: &[RedisString], grammar: &ScriptGrammar) -> RedisResult {
-    if ctx.is_keys_position_request() {
-        return super::report_keys(ctx, (grammar.keys)(&slices(args)));
-    }
-    run(ctx, grammar.name, || {
-        if cannot_block(ctx) {
-            return Err(Error::InTransaction);
-        }
-        let argv = slices(args);
-        (grammar.arity)(&argv)?;
+    blocking_command(ctx, args, grammar.name, grammar.keys, |argv| {
+        (grammar.arity)(argv)?;
         let script = script_at(ctx, argv[1])?;
-        let parsed = (grammar.parse)(&argv, false)?;
+        let parsed = (grammar.parse)(argv, false)?;
         let inputs = parsed
             .inputs
             .iter()
