@@ -8,7 +8,7 @@
 use std::ffi::{c_int, CString};
 
 use redis_module::raw::{self, RedisModuleCallReply, RedisModuleCtx, RedisModuleString};
-use redis_module::{Context, ThreadSafeContext};
+use redis_module::{Context, RedisString, ThreadSafeContext};
 use redisai_backend_api::{Reply, ScriptHost, TensorRef};
 use redisai_core::Tensor;
 
@@ -290,7 +290,7 @@ impl ScriptHost for ModuleScriptHost {
         let model = {
             let tsc = ThreadSafeContext::new();
             let guard = locked(&tsc, self.db);
-            let name = guard.create_string(key);
+            let name = RedisString::create_from_slice(guard.ctx, key);
             let opened = guard.open_key(&name);
             let value = opened
                 .get_value::<ModelValue>(&MODEL_TYPE)

@@ -40,32 +40,56 @@ const RUNS: [(&str, &str); 17] = [
     ("AI._SCRIPTSCAN", "*[*[$b's_script', $b'st1']]"),
     ("AI.TENSORSET x FLOAT 2 2 VALUES 1 2 3 4", "+OK"),
     // pt-minimal.pt: a + b.
-    ("AI.MODELEXECUTE m_torch INPUTS 2 x x OUTPUTS 1 o_torch", "+OK"),
-    ("AI.TENSORGET o_torch VALUES", "*[$b'2', $b'4', $b'6', $b'8']"),
+    (
+        "AI.MODELEXECUTE m_torch INPUTS 2 x x OUTPUTS 1 o_torch",
+        "+OK",
+    ),
+    (
+        "AI.TENSORGET o_torch VALUES",
+        "*[$b'2', $b'4', $b'6', $b'8']",
+    ),
     // graph.pb: a * b, with t_float = [1.5, -2, 3.25, 0].
-    ("AI.MODELEXECUTE m_tf INPUTS 2 t_float x OUTPUTS 1 o_tf", "+OK"),
-    ("AI.TENSORGET o_tf VALUES", "*[$b'1.5', $b'-4', $b'9.75', $b'0']"),
+    (
+        "AI.MODELEXECUTE m_tf INPUTS 2 t_float x OUTPUTS 1 o_tf",
+        "+OK",
+    ),
+    (
+        "AI.TENSORGET o_tf VALUES",
+        "*[$b'1.5', $b'-4', $b'9.75', $b'0']",
+    ),
     // The script's four entry points.
     (
         "AI.SCRIPTEXECUTE s_script bar INPUTS 2 t_float x OUTPUTS 1 o_bar",
         "+OK",
     ),
-    ("AI.TENSORGET o_bar VALUES", "*[$b'2.5', $b'0', $b'6.25', $b'4']"),
+    (
+        "AI.TENSORGET o_bar VALUES",
+        "*[$b'2.5', $b'0', $b'6.25', $b'4']",
+    ),
     (
         "AI.SCRIPTEXECUTE s_script bar_variadic INPUTS 2 t_float x OUTPUTS 1 o_var",
         "+OK",
     ),
-    ("AI.TENSORGET o_var VALUES", "*[$b'1.5', $b'-4', $b'9.75', $b'0']"),
+    (
+        "AI.TENSORGET o_var VALUES",
+        "*[$b'1.5', $b'-4', $b'9.75', $b'0']",
+    ),
     (
         "AI.SCRIPTEXECUTE s_script scale INPUTS 1 x ARGS 1 3 OUTPUTS 1 o_scale",
         "+OK",
     ),
-    ("AI.TENSORGET o_scale VALUES", "*[$b'3', $b'6', $b'9', $b'12']"),
+    (
+        "AI.TENSORGET o_scale VALUES",
+        "*[$b'3', $b'6', $b'9', $b'12']",
+    ),
     (
         "AI.SCRIPTEXECUTE s_script two_out INPUTS 2 t_float x OUTPUTS 2 o_sum o_diff",
         "+OK",
     ),
-    ("AI.TENSORGET o_diff VALUES", "*[$b'0.5', $b'-4', $b'0.25', $b'-4']"),
+    (
+        "AI.TENSORGET o_diff VALUES",
+        "*[$b'0.5', $b'-4', $b'0.25', $b'-4']",
+    ),
     // Script and models together in a DAG: (x + x) * x, then a + b.
     (
         "AI.DAGEXECUTE LOAD 1 x PERSIST 1 o_dag |> \
@@ -149,7 +173,12 @@ fn the_parsed_description_agrees_with_the_dump_payloads() {
     assert_eq!(json.len(), 17);
     for key in &keys {
         let entry = &json[&key.name];
-        assert_eq!(entry["type"].as_str(), Some(key.kind.as_str()), "{}", key.name);
+        assert_eq!(
+            entry["type"].as_str(),
+            Some(key.kind.as_str()),
+            "{}",
+            key.name
+        );
         let recorded = contents_from_json(&key.kind, &entry["contents"]);
         assert_eq!(key.contents, recorded, "{}", key.name);
     }
@@ -199,7 +228,11 @@ fn the_golden_rdb_loads_whole_runs_and_survives_our_save() {
     assert_eq!(dbsize(&mut c), 17 + CREATED.len() as i64);
     assert_golden_keys(&mut c, &keys, "after SAVE and restart");
     for (key, before) in CREATED.iter().zip(&outputs) {
-        assert_eq!(&c.call(&["AI.TENSORGET", key, "META", "BLOB"]), before, "{key}");
+        assert_eq!(
+            &c.call(&["AI.TENSORGET", key, "META", "BLOB"]),
+            before,
+            "{key}"
+        );
     }
     run_all(&mut c, "after SAVE and restart");
     // A second round trip through our own file changes nothing either.
@@ -248,7 +281,10 @@ fn a_replica_of_a_master_on_the_golden_rdb_gets_every_key() {
          AI.MODELEXECUTE m_torch INPUTS 2 t_float t_float OUTPUTS 1 y |> AI.TENSORGET y VALUES",
     );
     assert_eq!(render(&ro), "*[+OK, *[$b'3', $b'-4', $b'6.5', $b'0']]");
-    assert_eq!(render(&r.cmd("AI._SCRIPTSCAN")), "*[*[$b's_script', $b'st1']]");
+    assert_eq!(
+        render(&r.cmd("AI._SCRIPTSCAN")),
+        "*[*[$b's_script', $b'st1']]"
+    );
     // The master still serves the same and can be written to; the replica follows.
     let mut m = master.client();
     assert_eq!(

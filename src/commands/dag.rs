@@ -52,7 +52,7 @@ impl DagKeys for ModuleKeys<'_> {
     }
 
     fn model(&mut self, key: &[u8]) -> Result<Arc<Model>> {
-        model_at(self.0, &self.0.create_string(key))
+        model_at(self.0, &RedisString::create_from_slice(self.0.ctx, key))
     }
 
     fn script(&mut self, key: &[u8]) -> Result<Arc<Script>> {

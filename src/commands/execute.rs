@@ -77,7 +77,7 @@ pub fn model_at(ctx: &Context, key: &RedisString) -> Result<Arc<Model>, Error> {
 
 /// The tensor stored at `key` (a shared reference, no copy).
 pub fn tensor_at(ctx: &Context, key: &[u8]) -> Result<Arc<Tensor>, Error> {
-    let name = ctx.create_string(key);
+    let name = RedisString::create_from_slice(ctx.ctx, key);
     let key = ctx.open_key(&name);
     let value = key
         .get_value::<TensorValue>(&TENSOR_TYPE)
@@ -148,7 +148,10 @@ fn complete(ctx: &Context, outcome: RunOutcome, output_keys: &[Vec<u8>]) {
 /// Stores each tensor under its key (skipping `None`), replicated as `AI.TENSORSET ... BLOB`.
 /// Every key's type is checked first, so a WRONGTYPE key leaves all keys unchanged.
 pub fn write_tensors(ctx: &Context, entries: &[(&[u8], Option<Arc<Tensor>>)]) -> Result<(), Error> {
-    let names: Vec<RedisString> = entries.iter().map(|(k, _)| ctx.create_string(*k)).collect();
+    let names: Vec<RedisString> = entries
+        .iter()
+        .map(|(k, _)| RedisString::create_from_slice(ctx.ctx, k))
+        .collect();
     for name in &names {
         ctx.open_key(name)
             .get_value::<TensorValue>(&TENSOR_TYPE)

@@ -73,7 +73,7 @@ fn store(ctx: &Context, key_name: &RedisString, parsed: ScriptStoreArgs<'_>) -> 
 
 /// The script stored at `key` (a shared reference).
 pub fn script_at(ctx: &Context, key: &[u8]) -> Result<Arc<Script>, Error> {
-    let name = ctx.create_string(key);
+    let name = RedisString::create_from_slice(ctx.ctx, key);
     let key = ctx.open_key(&name);
     let value = key
         .get_value::<ScriptValue>(&SCRIPT_TYPE)
