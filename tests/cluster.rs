@@ -4,11 +4,13 @@
 //! What this proves, with the replies compared as exact text:
 //! - a model and tensors under one hash tag (`{t}`) work end to end on the node that owns the
 //!   slot: AI.MODELSTORE, AI.TENSORSET, AI.MODELEXECUTE, AI.TENSORGET, and AI.DAGEXECUTE with
-//!   LOAD / PERSIST (and AI.DAGEXECUTE_RO with LOAD);
+//!   LOAD / PERSIST (and AI.DAGEXECUTE_RO with LOAD), and a script whose KEYS share the slot,
+//!   writing through `redis.execute`;
 //! - every keyed AI command sent to a node that does not own the slot gets
 //!   `-MOVED <slot> 127.0.0.1:<owner port>` and writes nothing there;
-//! - the keys the module reports (MODELEXECUTE: model, inputs, outputs; DAGs: LOAD, PERSIST,
-//!   ROUTING and the model key of every op) are slot-checked: mixing slots gets
+//! - the keys the module reports (MODELEXECUTE: model, inputs, outputs; SCRIPTEXECUTE: script,
+//!   KEYS, inputs, outputs; DAGs: LOAD, PERSIST, ROUTING and the model or script key of every op)
+//!   are slot-checked: mixing slots gets
 //!   `-CROSSSLOT Keys in request don't hash to the same slot`, from any node, and changes nothing;
 //! - a DAG whose only key is `ROUTING {t}` is redirected to the owner of `{t}`'s slot and runs
 //!   there; DAG-local tensor names are not keys; a DAG with no key at all (AI.DAGRUN) runs on any
@@ -23,6 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::fixtures::{numbers, onnx, store_onnx};
+use common::torch::store_script;
 use common::{ok_frame, render, Client, Frame, Server};
 
 /// One cluster node: its TCP port and the server (killed on drop by the harness).
@@ -258,6 +261,20 @@ fn a_three_master_cluster_routes_slot_checks_and_runs_the_ai_commands() {
         "*[+OK, *[$b'2', $b'4', $b'6', $b'8', $b'10', $b'12']]"
     );
 
+    // A script whose KEYS share the slot runs, and writes through redis.execute.
+    store_script(
+        &mut c,
+        "{t}s",
+        &["f"],
+        "def f(tensors: List[Tensor], keys: List[str], args: List[str]):\n    \
+         redis.execute('SET', keys[0], 'v')\n    return tensors[0] * 2\n",
+    );
+    ok(
+        &mut c,
+        "AI.SCRIPTEXECUTE {t}s f KEYS 1 {t}k INPUTS 1 {t}x OUTPUTS 1 {t}y",
+    );
+    assert_eq!(render(&c.cmd("GET {t}k")), "$b'v'");
+
     // --- A keyless DAG routed by ROUTING {t}: runs on the owner, MOVED elsewhere. ---
     let routed = "AI.DAGEXECUTE ROUTING {t} |> AI.TENSORSET a FLOAT 1 3 VALUES 1 2 3 \
                   |> AI.MODELEXECUTE {t}m INPUTS 1 a OUTPUTS 1 b |> AI.TENSORGET b VALUES";
@@ -294,6 +311,9 @@ fn a_three_master_cluster_routes_slot_checks_and_runs_the_ai_commands() {
         "AI.MODELRUN {t}m INPUTS {t}x OUTPUTS {t}w",
         "AI.DAGEXECUTE LOAD 1 {t}x PERSIST 1 {t}w |> AI.MODELEXECUTE {t}m INPUTS 1 {t}x OUTPUTS 1 {t}w",
         "AI.DAGEXECUTE_RO LOAD 1 {t}x |> AI.TENSORGET {t}x VALUES",
+        "AI.SCRIPTGET {t}s",
+        "AI.SCRIPTEXECUTE {t}s f KEYS 1 {t}k INPUTS 1 {t}x OUTPUTS 1 {t}w",
+        "AI.DAGEXECUTE LOAD 1 {t}x |> AI.SCRIPTEXECUTE {t}s f INPUTS 1 {t}x OUTPUTS 1 a",
     ];
     for &i in &others {
         let mut other = cluster.client(i);
@@ -353,6 +373,24 @@ fn a_three_master_cluster_routes_slot_checks_and_runs_the_ai_commands() {
             far("w"),
             far("w")
         ),
+        // Scripts: a declared key, an input, an output or the script in the other slot.
+        format!(
+            "AI.SCRIPTEXECUTE {{t}}s f KEYS 1 {} INPUTS 1 {{t}}x OUTPUTS 1 {{t}}w",
+            far("k")
+        ),
+        format!(
+            "AI.SCRIPTEXECUTE {{t}}s f KEYS 1 {{t}}k INPUTS 1 {} OUTPUTS 1 {{t}}w",
+            far("x")
+        ),
+        format!(
+            "AI.SCRIPTEXECUTE {{t}}s f KEYS 1 {{t}}k INPUTS 1 {{t}}x OUTPUTS 1 {}",
+            far("w")
+        ),
+        format!(
+            "AI.DAGEXECUTE LOAD 1 {{t}}x PERSIST 1 {{t}}w \
+             |> AI.SCRIPTEXECUTE {} f INPUTS 1 {{t}}x OUTPUTS 1 {{t}}w",
+            far("s")
+        ),
     ];
     for i in 0..3 {
         let mut any = cluster.client(i);
@@ -366,8 +404,9 @@ fn a_three_master_cluster_routes_slot_checks_and_runs_the_ai_commands() {
         cluster.client(far_owner).call(&["EXISTS", &far("w")]),
         Frame::Integer(0)
     );
-    // Only {t}m {t}x {t}y {t}z: DAG-local tensors (tmp, a, b) and refused outputs are not keys.
-    assert_eq!(c.cmd("DBSIZE"), Frame::Integer(4));
+    // Only {t}m {t}x {t}y {t}z {t}s {t}k: DAG-local tensors (tmp, a, b) and refused outputs are
+    // not keys.
+    assert_eq!(c.cmd("DBSIZE"), Frame::Integer(6));
     for &i in &others {
         assert_eq!(cluster.client(i).cmd("DBSIZE"), Frame::Integer(0));
     }
