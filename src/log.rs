@@ -32,3 +32,18 @@ pub fn warning(ctx: &Context, message: &str) {
 pub fn warning_global(message: &str) {
     write(ptr::null_mut(), c"warning", message);
 }
+
+/// Logs why the lazy load of `backend` just failed (the client only gets
+/// `ERR Could not load backend`, as in RedisAI).
+pub fn load_failure(ctx: &Context, backend: redisai_core::Backend) {
+    if let Some(reason) = crate::state::engine().registry.take_load_failure(backend) {
+        warning(ctx, &format!("backend {}: {reason}", backend.name()));
+    }
+}
+
+/// As [`load_failure`], without a context (RDB loading).
+pub fn load_failure_global(backend: redisai_core::Backend) {
+    if let Some(reason) = crate::state::engine().registry.take_load_failure(backend) {
+        warning_global(&format!("backend {}: {reason}", backend.name()));
+    }
+}

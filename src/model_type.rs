@@ -59,7 +59,11 @@ unsafe fn model_of<'a>(value: *const c_void) -> &'a Arc<Model> {
 unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_void {
     load_boxed("AI__MODEL", rdb, |key| {
         let record = load_model(&mut ModuleIo(rdb), encver).map_err(|e| e.to_string())?;
-        let model = Model::create(&engine().registry, record, key).map_err(|e| e.to_string())?;
+        let backend = record.backend;
+        let model = Model::create(&engine().registry, record, key).map_err(|e| {
+            crate::log::load_failure_global(backend);
+            e.to_string()
+        })?;
         let value = into_value(model)?;
         register_stats(&value);
         Ok(value)

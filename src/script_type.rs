@@ -57,7 +57,10 @@ unsafe fn script_of<'a>(value: *const c_void) -> &'a Arc<Script> {
 unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_void {
     load_boxed("AI_SCRIPT", rdb, |key| {
         let record = load_script(&mut ModuleIo(rdb), encver).map_err(|e| e.to_string())?;
-        let script = Script::create(&engine().registry, record, key).map_err(|e| e.to_string())?;
+        let script = Script::create(&engine().registry, record, key).map_err(|e| {
+            crate::log::load_failure_global(redisai_core::Backend::Torch);
+            e.to_string()
+        })?;
         let value = into_value(script)?;
         register_stats(&value);
         Ok(value)

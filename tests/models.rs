@@ -338,6 +338,41 @@ fn config_and_info_modules_follow_the_backends() {
     assert!(server
         .log()
         .contains("/nonexistent/redisai_torch/redisai_torch.so"));
+    // A lazy load that fails: the client gets RedisAI's reply, the log says why.
+    let reply = c.call(&[
+        b"AI.MODELSTORE".as_slice(),
+        b"tf",
+        b"TF",
+        b"CPU",
+        b"INPUTS",
+        b"1",
+        b"a",
+        b"OUTPUTS",
+        b"1",
+        b"b",
+        b"BLOB",
+        b"x",
+    ]);
+    assert_eq!(render(&reply), "-ERR Could not load backend");
+    let reply = c.call(&[
+        "AI.SCRIPTSTORE",
+        "s",
+        "CPU",
+        "ENTRY_POINTS",
+        "1",
+        "f",
+        "SOURCE",
+        "def f(a):\n  return a\n",
+    ]);
+    assert_eq!(render(&reply), "-ERR Could not load backend");
+    let log = server.log();
+    assert!(log.contains("backend TF: could not load backend: /nonexistent/redisai_tensorflow/redisai_tensorflow.so"), "{log}");
+    assert!(
+        log.contains(
+            "backend TORCH: could not load backend: /nonexistent/redisai_torch/redisai_torch.so"
+        ),
+        "{log}"
+    );
     // A file that is not a shared object, and a shared object that is not a backend.
     let garbage = server.dir().join("garbage.so");
     std::fs::write(&garbage, b"\x7fELF but not really").unwrap();

@@ -136,6 +136,8 @@ impl std::fmt::Display for LoadError {
 /// The loaded backends and the plugin search path.
 pub struct Registry {
     loaded: Mutex<[Option<Arc<dyn BackendLibrary>>; 4]>,
+    /// Why the last lazy load of each backend failed (for the server log).
+    failures: Mutex<[Option<String>; 4]>,
     backends_path: RwLock<String>,
     settings: BackendSettings,
 }
@@ -145,6 +147,7 @@ impl Registry {
     pub fn new(backends_path: String, settings: BackendSettings) -> Registry {
         Registry {
             loaded: Mutex::new([None, None, None, None]),
+            failures: Mutex::new([None, None, None, None]),
             backends_path: RwLock::new(backends_path),
             settings,
         }
@@ -227,10 +230,19 @@ impl Registry {
         }
         match self.load(backend, backend.default_library()) {
             Ok(()) | Err(LoadError::AlreadyLoaded(_)) => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                self.failures.lock().unwrap_or_else(|p| p.into_inner())[backend.code() as usize] =
+                    Some(e.to_string());
+                return Err(e);
+            }
         }
         self.get(backend)
             .ok_or_else(|| LoadError::Library("backend vanished".into()))
+    }
+
+    /// Why the last lazy load of `backend` failed, if it did (taken: reported once).
+    pub fn take_load_failure(&self, backend: Backend) -> Option<String> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())[backend.code() as usize].take()
     }
 
     /// The loaded backends, in RDB code order (TF, TFLITE, TORCH, ONNX).

@@ -49,8 +49,10 @@ fn store(ctx: &Context, key_name: &RedisString, parsed: ModelStoreArgs<'_>) -> R
             ),
         );
     }
+    let backend = parsed.backend;
     let record = parsed.into_record();
-    let model = Model::create(&engine.registry, record, key_name.as_slice())?;
+    let model = Model::create(&engine.registry, record, key_name.as_slice())
+        .inspect_err(|_| crate::log::load_failure(ctx, backend))?;
     let value = into_value(model).map_err(|e| {
         crate::log::warning(ctx, &e);
         Error::QueueInit

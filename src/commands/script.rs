@@ -54,7 +54,8 @@ fn store(ctx: &Context, key_name: &RedisString, parsed: ScriptStoreArgs<'_>) -> 
             "backend TORCH not loaded, will try loading default backend",
         );
     }
-    let script = Script::create(&engine.registry, parsed.into_record(), key_name.as_slice())?;
+    let script = Script::create(&engine.registry, parsed.into_record(), key_name.as_slice())
+        .inspect_err(|_| crate::log::load_failure(ctx, Backend::Torch))?;
     let value = into_value(script).map_err(|e| {
         crate::log::warning(ctx, &e);
         Error::QueueInit
