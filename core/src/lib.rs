@@ -11,8 +11,10 @@ pub mod device;
 pub mod dtype;
 pub mod error;
 pub mod model;
+pub mod numfmt;
 pub mod numparse;
 pub mod rdb;
+pub mod shape;
 pub mod tensor;
 
 pub use backend::Backend;
@@ -20,4 +22,5 @@ pub use device::Device;
 pub use dtype::DType;
 pub use error::{Error, Result};
 pub use model::ModelRecord;
+pub use shape::Shape;
 pub use tensor::{Tensor, Value};

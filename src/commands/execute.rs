@@ -19,7 +19,7 @@ use crate::blocking::{self, cannot_block};
 use crate::model_type::{ModelValue, MODEL_TYPE};
 use crate::reply;
 use crate::state::engine;
-use crate::tensor_type::{TensorValue, TENSOR_TYPE};
+use crate::tensor_key::TensorKey;
 
 /// Parses a run command against the model's input and output counts.
 type ParseRun = for<'a> fn(&[&'a [u8]], usize, usize) -> Result<ExecuteArgs<'a>, Error>;
@@ -85,12 +85,8 @@ pub fn model_at(ctx: &Context, key: &RedisString) -> Result<Arc<Model>, Error> {
 /// The tensor stored at `key` (a shared reference, no copy).
 pub fn tensor_at(ctx: &Context, key: &[u8]) -> Result<Arc<Tensor>, Error> {
     let name = ctx.create_string(key);
-    let key = ctx.open_key(&name);
-    let value = key
-        .get_value::<TensorValue>(&TENSOR_TYPE)
-        .map_err(|_| Error::WrongType)?
-        .ok_or(Error::TensorKeyEmpty)?;
-    Ok(Arc::clone(&value.0))
+    let key = TensorKey::read(ctx, name.inner);
+    key.shared()?.ok_or(Error::TensorKeyEmpty)
 }
 
 /// Fetches the inputs, blocks the client and queues the run.
@@ -142,16 +138,13 @@ fn complete(ctx: &Context, outcome: RunOutcome, output_keys: &[Vec<u8>]) {
 pub fn write_tensors(ctx: &Context, entries: &[(&[u8], Option<Arc<Tensor>>)]) -> Result<(), Error> {
     let names: Vec<RedisString> = entries.iter().map(|(k, _)| ctx.create_string(*k)).collect();
     for name in &names {
-        ctx.open_key(name)
-            .get_value::<TensorValue>(&TENSOR_TYPE)
-            .map_err(|_| Error::WrongType)?;
+        TensorKey::read(ctx, name.inner).check()?;
     }
     for (name, (_, tensor)) in names.iter().zip(entries) {
         let Some(tensor) = tensor else { continue };
-        let key = ctx.open_key_writable(name);
+        let mut key = TensorKey::write(ctx, name.inner);
         replicate_tensorset(ctx, name.as_slice(), tensor);
-        key.set_value(&TENSOR_TYPE, TensorValue(Arc::clone(tensor)))
-            .map_err(|_| Error::WrongType)?;
+        key.set(Arc::clone(tensor))?;
     }
     Ok(())
 }
