@@ -2,7 +2,8 @@
 #   make run    set up, build and start redis-server with the module loaded
 #   make test   set up, build, lint and run every test
 #   make build  build the install layout in dist/
-#   make bench  end-to-end benchmarks: AI.MODELEXECUTE, and a DAG vs separate commands (markdown)
+#   make bench  end-to-end benchmarks through redis-server, as markdown tables (docs/performance.md)
+#   make microbench  criterion benchmarks of the pure hot paths (no server)
 #   make soak   long soak test (100k execute cycles, memory must stay flat)
 #   make fuzz   long fuzzing (100k-command storms, 100k cases per property test)
 
@@ -10,7 +11,7 @@ CARGO ?= cargo
 PORT ?= 6379
 DIST := dist
 
-.PHONY: all setup build run test lint unit clean bench soak fuzz
+.PHONY: all setup build run test lint unit clean bench microbench soak fuzz
 
 all: build
 
@@ -62,10 +63,17 @@ test: build lint
 	$(CARGO) build --locked -p redisai-test-backend
 	$(CARGO) test --locked --workspace --no-fail-fast
 
-# End-to-end MODELEXECUTE benchmark (requests/s, p50/p99), printed as a markdown table.
+# End-to-end benchmarks (requests/s, p50/p99, main-thread time per call), printed as markdown
+# tables: tensors against SET/GET of the same bytes, AI.MODELEXECUTE with and without
+# auto-batching, a DAG against separate commands, and the original's reference method.
+# Settings: BENCH_RUNS, BENCH_SECONDS, BENCH_CLIENTS, BENCH_SECTIONS (docs/performance.md).
 bench: build
-	bash benches/modelexecute.sh
-	$(CARGO) bench --locked --bench dag
+	$(CARGO) bench --locked --bench end_to_end
+
+# Criterion micro-benchmarks of the pure hot paths: VALUES parsing and formatting per dtype,
+# BLOB ingest, batch concat/split, DAG building.
+microbench:
+	$(CARGO) bench --locked -p redisai-core -p redisai-engine
 
 # Long soak: 100k execute cycles; used_memory and RSS must stay flat (CI runs a short one).
 soak: build
