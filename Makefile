@@ -6,12 +6,13 @@
 #   make microbench  criterion benchmarks of the pure hot paths (no server)
 #   make soak   long soak test (100k execute cycles, memory must stay flat)
 #   make fuzz   long fuzzing (100k-command storms, 100k cases per property test)
+#   make docker / docker-gpu / docker-ci   the images of docker/ (docs/performance.md, README)
 
 CARGO ?= cargo
 PORT ?= 6379
 DIST := dist
 
-.PHONY: all setup build run test lint unit clean bench microbench soak fuzz
+.PHONY: all setup build run test lint unit clean bench microbench soak fuzz docker docker-gpu docker-ci
 
 all: build
 
@@ -36,7 +37,7 @@ build: setup
 	@# running the old dist/ keeps its mapped code intact.
 	install -m 755 target/release/libredisai.so $(DIST)/redisai.so
 	install -m 755 target/release/libredisai_onnxruntime.so $(ONNX_PLUGIN)/redisai_onnxruntime.so
-	install -m 755 .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(ONNX_PLUGIN)/lib/
+	install -m 755 .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(wildcard .build/onnxruntime/onnxruntime/capi/libonnxruntime_providers_*.so) $(ONNX_PLUGIN)/lib/
 	install -m 755 target/release/libredisai_tensorflow.so $(TF_PLUGIN)/redisai_tensorflow.so
 	@# -C: TensorFlow's libraries (850 MB) are only copied when they changed.
 	install -C -m 755 $(TF_LIBS) $(TF_PLUGIN)/lib/
@@ -85,6 +86,21 @@ fuzz: build
 	BAD_INPUT_COUNT=$${BAD_INPUT_COUNT:-100000} $(CARGO) test --locked --release --test bad_input --test bad_input_models
 	FUZZ_CASES=$${FUZZ_CASES:-100000} $(CARGO) test --locked --release -p redisai-engine --test fuzz_grammars
 	FUZZ_CASES=$${FUZZ_CASES:-100000} $(CARGO) test --locked --release -p redisai-core --test fuzz_rdb
+
+# Docker images (docker/): the module and every backend on the official Redis image, the same
+# with ONNX Runtime's GPU build on NVIDIA's CUDA runtime image, and the CI image (toolchain and
+# runtimes preinstalled). Each runs this Makefile's own `make setup` / `make build` inside.
+IMAGE ?= redisai-rs
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+docker:
+	docker build -f docker/Dockerfile -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+
+docker-gpu:
+	docker build -f docker/Dockerfile.gpu -t $(IMAGE):$(VERSION)-gpu .
+
+docker-ci:
+	docker build -f docker/Dockerfile.ci -t $(IMAGE)-ci:$(VERSION) .
 
 clean:
 	$(CARGO) clean
