@@ -151,6 +151,21 @@ fn usec_per_call(c: &mut Client, command: &str) -> Option<f64> {
     field.parse().ok()
 }
 
+/// The 1, 5 and 15 minute load averages, as `uptime` shows them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A table's title, with the machine's load when it starts.
+fn title(text: &str) {
+    println!(
+        "### {text}\n\n(load average at the start: {})\n",
+        load_average()
+    );
+}
+
 fn repeat(command: Encoded, clients: usize, pipeline: usize) -> Vec<Script> {
     vec![Script::Repeat { command, pipeline }; clients]
 }
@@ -180,7 +195,7 @@ fn float_blob(values: &[Vec<u8>]) -> Vec<u8> {
 /// Section 1: tensors and the plain string commands of the same bytes.
 fn tensors(settings: &Settings) {
     let target = Target::start(&[]);
-    println!("### Tensors and plain strings\n");
+    title("Tensors and plain strings");
     println!("| payload | command | clients | pipeline | requests/s | p50 ms | p99 ms | µs/call |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
     // (label, shape, clients, pipelines): 1 MiB requests and replies take milliseconds each, so
@@ -321,7 +336,7 @@ fn start_with_models(args: &[String]) -> Target {
 
 /// Section 2: AI.MODELEXECUTE.
 fn models(settings: &Settings) {
-    println!("### AI.MODELEXECUTE\n");
+    title("AI.MODELEXECUTE");
     println!(
         "| module arguments | model | auto-batching | clients | requests/s | p50 ms | p99 ms |"
     );
@@ -367,7 +382,7 @@ fn models(settings: &Settings) {
 /// Section 3: one AI.DAGEXECUTE (TENSORSET |> MODELEXECUTE |> TENSORGET) against the same three
 /// commands sent one after the other; each client uses keys of its own.
 fn dag(settings: &Settings) {
-    println!("### A 3-op DAG against 3 separate commands (mnist.onnx)\n");
+    title("A 3-op DAG against 3 separate commands (mnist.onnx)");
     println!("| module arguments | pipeline | clients | pipelines/s | p50 ms | p99 ms |");
     println!("|---|---|---:|---:|---:|---:|");
     let image = golden("one.raw");
@@ -440,13 +455,10 @@ fn dag(settings: &Settings) {
 fn main() {
     let settings = Settings::from_env();
     println!(
-        "## End-to-end benchmarks ({} run(s) of {} s per cell, median; {} cores; load average {})\n",
+        "## End-to-end benchmarks ({} run(s) of {} s per cell, median; {} cores)\n",
         settings.runs,
         settings.seconds,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
     );
     if settings.wants("tensors") {
         tensors(&settings);
@@ -460,4 +472,5 @@ fn main() {
     if settings.wants("reference") {
         reference::section(&configs(), start_with_models);
     }
+    println!("(load average at the end: {})", load_average());
 }

@@ -80,7 +80,9 @@ pub fn section(configs: &[(String, Vec<String>)], start: fn(&[String]) -> Target
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
-    println!("### The reference method (redis-benchmark, 50 clients, 40000 requests, median of {runs})\n");
+    super::title(&format!(
+        "The reference method (redis-benchmark, 50 clients, 40000 requests, median of {runs})"
+    ));
     println!("| module arguments | command | pipeline | requests/s | p50 ms | p99 ms | µs/call |");
     println!("|---|---|---:|---:|---:|---:|---:|");
     for (config, args) in configs {
