@@ -85,7 +85,7 @@ pub fn model_at(ctx: &Context, key: &RedisString) -> Result<Arc<Model>, Error> {
 
 /// The tensor stored at `key` (a shared reference, no copy).
 pub fn tensor_at(ctx: &Context, key: &[u8]) -> Result<Arc<Tensor>, Error> {
-    let name = ctx.create_string(key);
+    let name = RedisString::create_from_slice(ctx.ctx, key);
     let key = TensorKey::read(ctx, name.inner);
     key.shared()?.ok_or(Error::TensorKeyEmpty)
 }
@@ -137,7 +137,10 @@ fn complete(ctx: &Context, outcome: RunOutcome, output_keys: &[Vec<u8>]) {
 /// Stores each tensor under its key (skipping `None`), replicated as `AI.TENSORSET ... BLOB`.
 /// Every key's type is checked first, so a WRONGTYPE key leaves all keys unchanged.
 pub fn write_tensors(ctx: &Context, entries: &[(&[u8], Option<Arc<Tensor>>)]) -> Result<(), Error> {
-    let names: Vec<RedisString> = entries.iter().map(|(k, _)| ctx.create_string(*k)).collect();
+    let names: Vec<RedisString> = entries
+        .iter()
+        .map(|(k, _)| RedisString::create_from_slice(ctx.ctx, k))
+        .collect();
     // One key (MODELEXECUTE's usual case) is checked when opened for the write below.
     let single = names.len() == 1;
     if !single {
