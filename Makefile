@@ -2,15 +2,17 @@
 #   make run    set up, build and start redis-server with the module loaded
 #   make test   set up, build, lint and run every test
 #   make build  build the install layout in dist/
-#   make bench  end-to-end benchmarks: AI.MODELEXECUTE, and a DAG vs separate commands (markdown)
+#   make bench  end-to-end benchmarks through redis-server, as markdown tables (docs/performance.md)
+#   make microbench  criterion benchmarks of the pure hot paths (no server)
 #   make soak   long soak test (100k execute cycles, memory must stay flat)
 #   make fuzz   long fuzzing (100k-command storms, 100k cases per property test)
+#   make docker / docker-gpu / docker-ci   the images of docker/ (docs/performance.md, README)
 
 CARGO ?= cargo
 PORT ?= 6379
 DIST := dist
 
-.PHONY: all setup build run test lint unit clean bench soak fuzz
+.PHONY: all setup build run test lint unit clean bench microbench soak fuzz docker docker-gpu docker-ci
 
 all: build
 
@@ -41,7 +43,7 @@ build: setup
 	@# running the old dist/ keeps its mapped code intact.
 	install -m 755 target/release/libredisai.so $(DIST)/redisai.so
 	install -m 755 target/release/libredisai_onnxruntime.so $(ONNX_PLUGIN)/redisai_onnxruntime.so
-	install -m 755 .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(ONNX_PLUGIN)/lib/
+	install -m 755 .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(wildcard .build/onnxruntime/onnxruntime/capi/libonnxruntime_providers_*.so) $(ONNX_PLUGIN)/lib/
 	install -m 755 target/release/libredisai_tensorflow.so $(TF_PLUGIN)/redisai_tensorflow.so
 	@# -C: TensorFlow's libraries (850 MB) are only copied when they changed.
 	install -C -m 755 $(TF_LIBS) $(TF_PLUGIN)/lib/
@@ -71,10 +73,17 @@ test: build lint
 	$(CARGO) build --locked -p redisai-test-backend
 	$(CARGO) test --locked --workspace --no-fail-fast
 
-# End-to-end MODELEXECUTE benchmark (requests/s, p50/p99), printed as a markdown table.
+# End-to-end benchmarks (requests/s, p50/p99, main-thread time per call), printed as markdown
+# tables: tensors against SET/GET of the same bytes, AI.MODELEXECUTE with and without
+# auto-batching, a DAG against separate commands, and the original's reference method.
+# Settings: BENCH_RUNS, BENCH_SECONDS, BENCH_CLIENTS, BENCH_SECTIONS (docs/performance.md).
 bench: build
-	bash benches/modelexecute.sh
-	$(CARGO) bench --locked --bench dag
+	$(CARGO) bench --locked --bench end_to_end
+
+# Criterion micro-benchmarks of the pure hot paths: VALUES parsing and formatting per dtype,
+# BLOB ingest, batch concat/split, DAG building.
+microbench:
+	$(CARGO) bench --locked -p redisai-core -p redisai-engine --bench tensor --bench batch --bench grammars
 
 # Long soak: 100k execute cycles; used_memory and RSS must stay flat (CI runs a short one).
 soak: build
@@ -86,6 +95,21 @@ fuzz: build
 	BAD_INPUT_COUNT=$${BAD_INPUT_COUNT:-100000} $(CARGO) test --locked --release --test bad_input --test bad_input_models
 	FUZZ_CASES=$${FUZZ_CASES:-100000} $(CARGO) test --locked --release -p redisai-engine --test fuzz_grammars
 	FUZZ_CASES=$${FUZZ_CASES:-100000} $(CARGO) test --locked --release -p redisai-core --test fuzz_rdb
+
+# Docker images (docker/): the module and every backend on the official Redis image, the same
+# with ONNX Runtime's GPU build on NVIDIA's CUDA runtime image, and the CI image (toolchain and
+# runtimes preinstalled). Each runs this Makefile's own `make setup` / `make build` inside.
+IMAGE ?= redisai-rs
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+docker:
+	docker build -f docker/Dockerfile -t $(IMAGE):$(VERSION) -t $(IMAGE):latest .
+
+docker-gpu:
+	docker build -f docker/Dockerfile.gpu -t $(IMAGE):$(VERSION)-gpu .
+
+docker-ci:
+	docker build -f docker/Dockerfile.ci -t $(IMAGE)-ci:$(VERSION) .
 
 clean:
 	$(CARGO) clean

@@ -9,11 +9,13 @@ mod guard;
 mod info;
 mod log;
 mod model_type;
+mod raw_command;
 mod rdb_io;
 mod reply;
 mod script_host;
 mod script_type;
 mod state;
+mod tensor_key;
 mod tensor_type;
 mod type_methods;
 
@@ -25,7 +27,8 @@ use script_type::SCRIPT_TYPE;
 use tensor_type::TENSOR_TYPE;
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
-    match state::init(ctx, args) {
+    // AI.TENSORSET / AI.TENSORGET are registered on the raw command API (commands/tensor.rs).
+    match state::init(ctx, args).and_then(|()| commands::tensor::register(ctx)) {
         Ok(()) => {
             info::register(ctx);
             Status::Ok
@@ -44,8 +47,6 @@ redis_module! {
     data_types: [TENSOR_TYPE, MODEL_TYPE, SCRIPT_TYPE],
     init: init,
     commands: [
-        ["ai.tensorset", commands::tensor::tensorset, "write deny-oom", 1, 1, 1, ""],
-        ["ai.tensorget", commands::tensor::tensorget, "readonly", 1, 1, 1, ""],
         ["ai.modelset", commands::model::modelset, "write deny-oom", 1, 1, 1, ""],
         ["ai.modelstore", commands::model::modelstore, "write deny-oom", 1, 1, 1, ""],
         ["ai.modelget", commands::model::modelget, "readonly", 1, 1, 1, ""],

@@ -4,6 +4,7 @@
 use std::ffi::CString;
 
 use redis_module::{raw, Context, RedisValue};
+use redisai_core::numfmt::{format_g17, G17Buffer};
 use redisai_core::{Error, Tensor, Value};
 use redisai_engine::tensor_cmd::{DataFormat, GetFormat};
 
@@ -28,7 +29,8 @@ pub fn error_text(ctx: &Context, text: &str) {
 
 /// Sends the simple string `OK`.
 pub fn ok(ctx: &Context) {
-    ctx.reply(Ok(RedisValue::SimpleStringStatic("OK")));
+    // SAFETY: the API table is filled at load; the string is a NUL-terminated constant.
+    unsafe { raw::RedisModule_ReplyWithSimpleString.expect("module API")(ctx.ctx, c"OK".as_ptr()) };
 }
 
 /// Sends a bulk string.
@@ -83,15 +85,29 @@ pub fn tensor(ctx: &Context, tensor: &Tensor, format: GetFormat) {
 
 fn values(ctx: &Context, tensor: &Tensor) {
     raw::reply_with_array(ctx.ctx, tensor.len() as _);
+    // RESP2 sends a double as the bulk string of `%.17g`, which is formatted here (as Redis
+    // would, byte for byte, but several times faster than printf); RESP3 has a double type.
+    let resp2 = !is_resp3(ctx);
+    let mut buf: G17Buffer = [0; 32];
     for value in tensor.values() {
         match value {
             Value::Int(n) => {
                 raw::reply_with_long_long(ctx.ctx, n);
             }
-            Value::Float(f) => {
-                raw::reply_with_double(ctx.ctx, f);
-            }
+            Value::Float(f) => match format_g17(f, &mut buf) {
+                Some(text) if resp2 => bulk(ctx, text),
+                _ => {
+                    raw::reply_with_double(ctx.ctx, f);
+                }
+            },
             Value::Str(s) => bulk(ctx, s),
         }
     }
+}
+
+/// Whether the client speaks RESP3.
+fn is_resp3(ctx: &Context) -> bool {
+    // SAFETY: reading the flags of the current command's context.
+    let flags = unsafe { raw::RedisModule_GetContextFlags.expect("module API")(ctx.ctx) } as u32;
+    flags & raw::REDISMODULE_CTX_FLAGS_RESP3 != 0
 }

@@ -11,12 +11,12 @@ use redisai_core::Tensor;
 
 use crate::guard::contained;
 use crate::rdb_io::ModuleIo;
+use crate::tensor_key::{borrow_value, into_value, release_value, share_value};
 use crate::type_methods::{methods, Callbacks};
 
-/// The keyspace value: a shared, immutable tensor. Readers clone the `Arc`, never the data.
-pub struct TensorValue(pub Arc<Tensor>);
-
 /// The data type, named exactly as RedisAI's so RDB files and DUMP payloads are interchangeable.
+/// Its values are shared, immutable tensors (`Arc<Tensor>` pointers, see `tensor_key.rs`):
+/// readers take a reference, never a copy of the data.
 pub static TENSOR_TYPE: RedisType = RedisType::new(
     "AI_TENSOR",
     ENCODING_VERSION,
@@ -30,15 +30,11 @@ pub static TENSOR_TYPE: RedisType = RedisType::new(
     }),
 );
 
-fn boxed(tensor: Arc<Tensor>) -> *mut c_void {
-    Box::into_raw(Box::new(TensorValue(tensor))).cast()
-}
-
 /// # Safety
-/// `value` must be a pointer produced by [`boxed`] (all values of this type are).
-unsafe fn tensor_of<'a>(value: *const c_void) -> &'a Arc<Tensor> {
-    // SAFETY: Redis hands back the pointer this type stored, which is a live `TensorValue`.
-    unsafe { &(*value.cast::<TensorValue>()).0 }
+/// `value` must be a value of this type (made by `into_value`), alive for `'a`.
+unsafe fn tensor_of<'a>(value: *const c_void) -> &'a Tensor {
+    // SAFETY: Redis hands back the pointer this type stored, which is alive during the callback.
+    unsafe { borrow_value(value) }
 }
 
 unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_void {
@@ -46,7 +42,7 @@ unsafe extern "C" fn rdb_load(rdb: *mut RedisModuleIO, encver: c_int) -> *mut c_
         load_tensor(&mut ModuleIo(rdb), encver)
     });
     match loaded {
-        Some(Ok(tensor)) => boxed(Arc::new(tensor)),
+        Some(Ok(tensor)) => into_value(Arc::new(tensor)),
         Some(Err(e)) => {
             crate::log::warning_global(&format!("AI_TENSOR: cannot load value: {e}"));
             ptr::null_mut()
@@ -107,18 +103,16 @@ unsafe extern "C" fn aof_rewrite(
 }
 
 unsafe extern "C" fn free(value: *mut c_void) {
-    // SAFETY: `value` was produced by `boxed` and Redis frees it exactly once.
-    let value = unsafe { Box::from_raw(value.cast::<TensorValue>()) };
-    contained("AI_TENSOR free", || drop(value));
+    contained("AI_TENSOR free", || {
+        // SAFETY: `value` was produced by `into_value` and Redis frees it exactly once.
+        unsafe { release_value(value) }
+    });
 }
 
 unsafe extern "C" fn mem_usage(value: *const c_void) -> usize {
     // SAFETY: `value` is one of ours.
     let tensor = unsafe { tensor_of(value) };
-    contained("AI_TENSOR mem_usage", || {
-        std::mem::size_of::<TensorValue>() + tensor.memory_usage()
-    })
-    .unwrap_or(0)
+    contained("AI_TENSOR mem_usage", || tensor.memory_usage()).unwrap_or(0)
 }
 
 /// COPY shares the immutable tensor instead of duplicating its data.
@@ -127,7 +121,9 @@ unsafe extern "C" fn copy(
     _to: *mut RedisModuleString,
     value: *const c_void,
 ) -> *mut c_void {
-    // SAFETY: `value` is one of ours.
-    let tensor = unsafe { tensor_of(value) };
-    contained("AI_TENSOR copy", || boxed(Arc::clone(tensor))).unwrap_or(ptr::null_mut())
+    contained("AI_TENSOR copy", || {
+        // SAFETY: `value` is one of ours, alive during the callback.
+        into_value(unsafe { share_value(value) })
+    })
+    .unwrap_or(ptr::null_mut())
 }

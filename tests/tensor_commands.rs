@@ -232,3 +232,61 @@ fn string_tensors_cost_their_bytes_only() {
     };
     assert_eq!(values.len(), 1 << 20);
 }
+
+/// Overwriting a tensor replaces it in place, with the semantics of a fresh value: the TTL is
+/// gone (as RedisAI, which deleted the key first), WATCH sees the change, and a copy that still
+/// shares the old tensor keeps it.
+#[test]
+fn overwriting_a_tensor() {
+    let server = Server::start();
+    let mut c = server.client();
+    assert_eq!(render(&c.cmd("AI.TENSORSET t FLOAT 2 VALUES 1 2")), "+OK");
+    assert_eq!(render(&c.cmd("EXPIRE t 1000")), ":1");
+    assert_eq!(render(&c.cmd("COPY t t2")), ":1");
+    assert_eq!(render(&c.cmd("AI.TENSORSET t FLOAT 2 VALUES 3 4.5")), "+OK");
+    assert_eq!(render(&c.cmd("TTL t")), ":-1");
+    assert_eq!(render(&c.cmd("AI.TENSORGET t VALUES")), "*[$b'3', $b'4.5']");
+    assert_eq!(render(&c.cmd("AI.TENSORGET t2 VALUES")), "*[$b'1', $b'2']");
+
+    let mut watcher = server.client();
+    assert_eq!(render(&watcher.cmd("WATCH t")), "+OK");
+    assert_eq!(render(&c.cmd("AI.TENSORSET t INT8 1 VALUES 7")), "+OK");
+    assert_eq!(render(&watcher.cmd("MULTI")), "+OK");
+    assert_eq!(render(&watcher.cmd("GET x")), "+QUEUED");
+    assert_eq!(render(&watcher.cmd("EXEC")), "$nil");
+    assert_eq!(render(&c.cmd("AI.TENSORGET t VALUES")), "*[:7]");
+
+    assert_eq!(render(&c.cmd("SET s x")), "+OK");
+    assert_eq!(
+        render(&c.cmd("AI.TENSORSET s FLOAT 1 VALUES 1")),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value"
+    );
+}
+
+/// RESP2 clients get FLOAT and DOUBLE values as `%.17g` bulk strings (formatted by the module),
+/// RESP3 clients as doubles (formatted by Redis).
+#[test]
+fn values_in_resp3_are_doubles() {
+    use std::io::{Read, Write};
+    let server = Server::start();
+    let mut c = server.client();
+    assert_eq!(
+        render(&c.cmd("AI.TENSORSET t DOUBLE 3 VALUES 1 0.1 -2.5e-7")),
+        "+OK"
+    );
+    assert_eq!(
+        render(&c.cmd("AI.TENSORGET t VALUES")),
+        "*[$b'1', $b'0.10000000000000001', $b'-2.4999999999999999e-07']"
+    );
+    let mut raw = std::os::unix::net::UnixStream::connect(server.socket()).expect("connect");
+    raw.write_all(b"HELLO 3\r\nAI.TENSORGET t VALUES\r\n")
+        .expect("send");
+    let expected = b"*3\r\n,1\r\n,0.10000000000000001\r\n,-2.4999999999999999e-07\r\n";
+    let mut received = Vec::new();
+    while !received.ends_with(expected) {
+        let mut chunk = [0u8; 4096];
+        let n = raw.read(&mut chunk).expect("read");
+        assert!(n > 0, "closed; got {}", String::from_utf8_lossy(&received));
+        received.extend_from_slice(&chunk[..n]);
+    }
+}

@@ -1,7 +1,9 @@
 //! Hot paths of AI.TENSORSET / AI.TENSORGET without Redis: VALUES parsing per dtype, BLOB ingest,
-//! element read-out for VALUES replies, and the RDB encoding. Run with `cargo bench -p redisai-core`.
+//! element read-out and `%.17g` formatting for VALUES replies, and the RDB encoding.
+//! Run with `make microbench` or `cargo bench -p redisai-core --bench tensor`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use redisai_core::numfmt::format_g17;
 use redisai_core::rdb::{save_tensor, Sink};
 use redisai_core::{DType, Tensor, Value};
 use std::hint::black_box;
@@ -72,6 +74,35 @@ fn read_values(c: &mut Criterion) {
     group.finish();
 }
 
+/// The text of every FLOAT / DOUBLE element of a VALUES reply: values widened from f32 (FLOAT
+/// tensors), short decimals and integers (DOUBLE), and a spread of magnitudes.
+fn format_values(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tensorget_values_format");
+    group.throughput(Throughput::Elements(N as u64));
+    let widened: Vec<f64> = (0..N).map(|i| (i as f32 * 0.37 - 700.0).into()).collect();
+    let decimals: Vec<f64> = (0..N).map(|i| i as f64 / 8.0).collect();
+    let spread: Vec<f64> = (0..N)
+        .map(|i| 1.234_567_890_123 * 10f64.powi(i as i32 % 60 - 30))
+        .collect();
+    for (name, values) in [
+        ("float", &widened),
+        ("double", &decimals),
+        ("magnitudes", &spread),
+    ] {
+        group.bench_function(name, |b| {
+            let mut buf = [0u8; 32];
+            b.iter(|| {
+                let mut bytes = 0;
+                for &v in black_box(values) {
+                    bytes += format_g17(v, &mut buf).map_or(0, <[u8]>::len);
+                }
+                bytes
+            })
+        });
+    }
+    group.finish();
+}
+
 /// Counts bytes like an RDB writer would, without keeping them.
 struct CountingSink(usize);
 
@@ -98,5 +129,12 @@ fn rdb_save(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parse_values, ingest_blob, read_values, rdb_save);
+criterion_group!(
+    benches,
+    parse_values,
+    ingest_blob,
+    read_values,
+    format_values,
+    rdb_save
+);
 criterion_main!(benches);

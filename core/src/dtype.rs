@@ -44,8 +44,17 @@ impl DType {
     /// Parses a dtype name as RedisAI does: `FLOAT`, `DOUBLE`, `BOOL` and `STRING` case-insensitively,
     /// `INT`/`UINT` prefixes case-insensitively with an exact bit-width suffix.
     pub fn parse(name: &[u8]) -> Result<DType> {
-        let upper = name.to_ascii_uppercase();
-        let dtype = match upper.as_slice() {
+        // Upper-cased on the stack: no name is longer than 6 bytes.
+        let mut upper = [0u8; 6];
+        let upper = match upper.get_mut(..name.len()) {
+            Some(upper) => {
+                upper.copy_from_slice(name);
+                upper.make_ascii_uppercase();
+                &*upper
+            }
+            None => return Err(Error::InvalidDataType),
+        };
+        let dtype = match upper {
             b"FLOAT" => DType::Float,
             b"DOUBLE" => DType::Double,
             b"INT8" => DType::Int8,

@@ -11,9 +11,11 @@ pub mod device;
 pub mod dtype;
 pub mod error;
 pub mod model;
+pub mod numfmt;
 pub mod numparse;
 pub mod rdb;
 pub mod script;
+pub mod shape;
 pub mod tensor;
 
 pub use backend::Backend;
@@ -21,4 +23,5 @@ pub use device::Device;
 pub use dtype::DType;
 pub use error::{Error, Result};
 pub use model::ModelRecord;
+pub use shape::Shape;
 pub use tensor::{Tensor, Value};

@@ -34,6 +34,9 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 /// leading whitespace, NaN rejected, overflow to ±inf and underflow to 0 rejected. `inf`,
 /// `infinity`, exponents and hexadecimal floats are accepted.
 pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    if let Some(value) = parse_plain_decimal(s) {
+        return Some(value);
+    }
     if !s.is_ascii() {
         return None; // strtod accepts no other characters (and byte slicing below stays valid)
     }
@@ -65,6 +68,45 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         return None; // ERANGE underflow to zero
     }
     Some(value)
+}
+
+/// Powers of ten that are exact doubles.
+const EXACT_POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The common case of VALUES, `[-]digits[.digits]` with at most 15 digits, parsed exactly
+/// without the general parser: the digits form an integer below 2^53 and the divisor is an exact
+/// power of ten, so one IEEE division is correctly rounded (Clinger's fast path), as `strtod`.
+/// `None` for anything else, which [`parse_f64`] handles in full.
+fn parse_plain_decimal(s: &[u8]) -> Option<f64> {
+    let (negative, body) = match s.split_first()? {
+        (b'-', rest) => (true, rest),
+        _ => (false, s),
+    };
+    if body.is_empty() || body.len() > 16 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut point: Option<usize> = None;
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(c - b'0'),
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+    }
+    let fraction_digits = match point {
+        // Digits on both sides of the point ("1." and ".5" take the general path).
+        Some(at) if at == 0 || at + 1 == body.len() => return None,
+        Some(at) => body.len() - at - 1,
+        None => 0,
+    };
+    if body.len() - usize::from(point.is_some()) > 15 {
+        return None;
+    }
+    let magnitude = mantissa as f64 / EXACT_POW10[fraction_digits];
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Parses a count as RedisAI's ArgsCursor does for BATCHSIZE, MINBATCHSIZE, MINBATCHTIMEOUT and
@@ -272,6 +314,30 @@ mod tests {
             } else {
                 prop_assert_eq!(parsed.map(f64::to_bits), Some(v.to_bits()));
             }
+        }
+
+        #[test]
+        fn plain_decimals_match_the_general_parser(
+            digits in "[0-9]{1,17}",
+            point in any::<proptest::sample::Index>(),
+            with_point: bool,
+            negative: bool,
+        ) {
+            let mut text = String::new();
+            if negative {
+                text.push('-');
+            }
+            let at = point.index(digits.len() + 1);
+            text.push_str(&digits[..at]);
+            if with_point {
+                text.push('.');
+            }
+            text.push_str(&digits[at..]);
+            let general: Option<f64> = text.parse().ok();
+            if let Some(fast) = parse_plain_decimal(text.as_bytes()) {
+                prop_assert_eq!(Some(fast.to_bits()), general.map(f64::to_bits), "{}", text);
+            }
+            prop_assert_eq!(parse_f64(text.as_bytes()).map(f64::to_bits), general.map(f64::to_bits), "{}", text);
         }
 
         #[test]

@@ -6,6 +6,7 @@
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::numparse::{parse_f64, parse_i64};
+use crate::shape::Shape;
 
 /// One element of a tensor, as TENSORGET VALUES replies it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,7 +25,7 @@ pub enum Value<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     dtype: DType,
-    shape: Vec<i64>,
+    shape: Shape,
     data: Vec<u8>,
     len: usize,
 }
@@ -45,7 +46,8 @@ pub fn zeroed_byte_size(dtype: DType, shape: &[i64]) -> Option<u64> {
 impl Tensor {
     /// A tensor whose elements are all zero (STRING: all empty strings).
     /// The caller bounds the size first (see [`zeroed_byte_size`]).
-    pub fn zeroed(dtype: DType, shape: Vec<i64>) -> Result<Tensor> {
+    pub fn zeroed(dtype: DType, shape: impl Into<Shape>) -> Result<Tensor> {
+        let shape = shape.into();
         let len = element_count(&shape).ok_or(Error::InvalidShape)?;
         let bytes = len.checked_mul(dtype.size() as u64);
         let bytes = bytes
@@ -60,7 +62,8 @@ impl Tensor {
     }
 
     /// A tensor from raw bytes, validated as AI.TENSORSET ... BLOB does.
-    pub fn from_blob(dtype: DType, shape: Vec<i64>, blob: &[u8]) -> Result<Tensor> {
+    pub fn from_blob(dtype: DType, shape: impl Into<Shape>, blob: &[u8]) -> Result<Tensor> {
+        let shape = shape.into();
         let len = element_count(&shape).ok_or(Error::DataLength)?;
         if !data_fits(dtype, len, blob) {
             return Err(match dtype {
@@ -81,18 +84,15 @@ impl Tensor {
 
     /// A tensor from VALUES arguments, parsed and range-checked as RedisAI does (including its
     /// tested quirk: signed integer types reject negative values).
-    pub fn from_values(dtype: DType, shape: Vec<i64>, values: &[&[u8]]) -> Result<Tensor> {
+    pub fn from_values(dtype: DType, shape: impl Into<Shape>, values: &[&[u8]]) -> Result<Tensor> {
+        let shape = shape.into();
         if element_count(&shape) != Some(values.len() as u64) {
             return Err(Error::ValuesCount);
         }
         let data = if dtype == DType::String {
             strings_from_values(values)?
         } else {
-            let mut data = Vec::with_capacity(values.len() * dtype.size());
-            for v in values {
-                push_value(&mut data, dtype, v)?;
-            }
-            data
+            numbers_from_values(dtype, values)?
         };
         Ok(Tensor {
             dtype,
@@ -103,7 +103,8 @@ impl Tensor {
     }
 
     /// Rebuilds a tensor from persisted parts (RDB), checking that they are consistent.
-    pub fn from_parts(dtype: DType, shape: Vec<i64>, data: Vec<u8>) -> Result<Tensor> {
+    pub fn from_parts(dtype: DType, shape: impl Into<Shape>, data: Vec<u8>) -> Result<Tensor> {
+        let shape = shape.into();
         let len = element_count(&shape).ok_or_else(|| Error::rdb("tensor", "bad shape"))?;
         if !data_fits(dtype, len, &data) {
             return Err(Error::rdb("tensor", "data does not match dtype and shape"));
@@ -162,7 +163,7 @@ impl Tensor {
 
     /// Approximate heap footprint, for MEMORY USAGE.
     pub fn memory_usage(&self) -> usize {
-        std::mem::size_of::<Tensor>() + self.data.capacity() + self.shape.capacity() * 8
+        std::mem::size_of::<Tensor>() + self.data.capacity() + self.shape.heap_bytes()
     }
 
     /// Element `i` (row-major); `None` past the end. STRING elements are found by scanning.
@@ -261,18 +262,25 @@ fn strings_from_values(values: &[&[u8]]) -> Result<Vec<u8>> {
     Ok(data)
 }
 
-fn push_value(data: &mut Vec<u8>, dtype: DType, v: &[u8]) -> Result<()> {
+/// Parses numeric VALUES straight into the tensor's buffer (one allocation, one loop per
+/// dtype).
+fn numbers_from_values(dtype: DType, values: &[&[u8]]) -> Result<Vec<u8>> {
+    let mut data = Vec::with_capacity(values.len() * dtype.size());
     match dtype {
         DType::Float => {
-            data.extend_from_slice(&(parse_f64(v).ok_or(Error::InvalidValue)? as f32).to_le_bytes())
+            for v in values {
+                let f = parse_f64(v).ok_or(Error::InvalidValue)? as f32;
+                data.extend_from_slice(&f.to_le_bytes());
+            }
         }
         DType::Double => {
-            data.extend_from_slice(&parse_f64(v).ok_or(Error::InvalidValue)?.to_le_bytes())
+            for v in values {
+                data.extend_from_slice(&parse_f64(v).ok_or(Error::InvalidValue)?.to_le_bytes());
+            }
         }
         _ => {
-            let n = parse_i64(v).ok_or(Error::InvalidValue)?;
-            // RedisAI compares the value cast to unsigned with the type's maximum, so every negative
-            // number is rejected, for signed types too. Its flow tests depend on that.
+            // RedisAI compares the value cast to unsigned with the type's maximum, so every
+            // negative number is rejected, for signed types too. Its flow tests depend on that.
             let max: u64 = match dtype {
                 DType::Int8 => i8::MAX as u64,
                 DType::Int16 => i16::MAX as u64,
@@ -282,15 +290,17 @@ fn push_value(data: &mut Vec<u8>, dtype: DType, v: &[u8]) -> Result<()> {
                 DType::Uint16 => u16::MAX.into(),
                 _ => 1, // BOOL
             };
-            let n = u64::try_from(n)
-                .ok()
-                .filter(|&n| n <= max)
-                .ok_or(Error::InvalidValue)?;
-            let bytes = n.to_le_bytes();
-            data.extend_from_slice(&bytes[..dtype.size()]);
+            let size = dtype.size();
+            for v in values {
+                let n = parse_i64(v)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .filter(|&n| n <= max)
+                    .ok_or(Error::InvalidValue)?;
+                data.extend_from_slice(&n.to_le_bytes()[..size]);
+            }
         }
     }
-    Ok(())
+    Ok(data)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::batching::{take_next, Next};
@@ -29,6 +29,9 @@ impl WorkerStats {
 #[derive(Default)]
 struct Pending {
     items: VecDeque<RunRequest>,
+    /// Workers waiting on the condition variable: a push only wakes one when there is one (a
+    /// notification is a system call, on Redis's main thread).
+    sleeping: usize,
 }
 
 /// A device's queue and its workers.
@@ -60,14 +63,19 @@ impl RunQueue {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+    fn lock(&self) -> MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Queues a request; a worker picks it up.
     pub fn push(&self, request: RunRequest) {
-        self.lock().items.push_back(request);
-        self.wake.notify_one();
+        let mut pending = self.lock();
+        pending.items.push_back(request);
+        let sleeping = pending.sleeping > 0;
+        drop(pending);
+        if sleeping {
+            self.wake.notify_one();
+        }
     }
 
     fn worker_loop(self: Arc<Self>, stats: Arc<WorkerStats>, clock: ThreadCpuClock) {
@@ -78,7 +86,7 @@ impl RunQueue {
                     match take_next(&mut pending.items, Instant::now()) {
                         Next::Run(batch) => {
                             // Another worker may take what is left (each push wakes only one).
-                            if !pending.items.is_empty() {
+                            if !pending.items.is_empty() && pending.sleeping > 0 {
                                 self.wake.notify_one();
                             }
                             break batch;
@@ -95,24 +103,16 @@ impl RunQueue {
                                 .into_iter()
                                 .chain(pending.items.iter().filter_map(RunRequest::deadline))
                                 .min();
-                            pending = match deadline {
-                                // Wake at the deadline (MINBATCHTIMEOUT, TIMEOUT) or when a
-                                // request arrives.
-                                Some(deadline) => {
-                                    let wait = deadline
-                                        .saturating_duration_since(now)
-                                        .max(Duration::from_micros(100));
-                                    self.wake
-                                        .wait_timeout(pending, wait)
-                                        .unwrap_or_else(|p| p.into_inner())
-                                        .0
-                                }
-                                None => self.wake.wait(pending).unwrap_or_else(|p| p.into_inner()),
-                            };
+                            // Wake at the deadline (MINBATCHTIMEOUT, TIMEOUT) or when a request
+                            // arrives.
+                            let wait = deadline.map(|deadline| {
+                                deadline
+                                    .saturating_duration_since(now)
+                                    .max(Duration::from_micros(100))
+                            });
+                            pending = self.sleep(pending, wait);
                         }
-                        Next::Empty => {
-                            pending = self.wake.wait(pending).unwrap_or_else(|p| p.into_inner());
-                        }
+                        Next::Empty => pending = self.sleep(pending, None),
                     }
                 }
             };
@@ -122,6 +122,28 @@ impl RunQueue {
                 .cpu_micros
                 .store(clock().as_micros() as u64, Ordering::Relaxed);
         }
+    }
+}
+
+impl RunQueue {
+    /// Waits for a push (or `timeout`), counted as sleeping meanwhile.
+    fn sleep<'a>(
+        &'a self,
+        mut pending: MutexGuard<'a, Pending>,
+        timeout: Option<Duration>,
+    ) -> MutexGuard<'a, Pending> {
+        pending.sleeping += 1;
+        let mut pending = match timeout {
+            Some(wait) => {
+                self.wake
+                    .wait_timeout(pending, wait)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0
+            }
+            None => self.wake.wait(pending).unwrap_or_else(|p| p.into_inner()),
+        };
+        pending.sleeping -= 1;
+        pending
     }
 }
 

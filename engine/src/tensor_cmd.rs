@@ -2,7 +2,7 @@
 
 use redisai_core::numparse::parse_i64;
 use redisai_core::tensor::zeroed_byte_size;
-use redisai_core::{DType, Error, Result, Tensor};
+use redisai_core::{DType, Error, Result, Shape, Tensor};
 
 use crate::names::{TENSORGET, TENSORSET};
 
@@ -25,7 +25,7 @@ pub fn parse_tensorset(argv: &[&[u8]], max_bytes: impl FnOnce() -> u64) -> Resul
         .iter()
         .position(|a| a.eq_ignore_ascii_case(b"BLOB") || a.eq_ignore_ascii_case(b"VALUES"))
         .unwrap_or(rest.len());
-    let mut shape = Vec::with_capacity(data_at);
+    let mut shape = Shape::new();
     for dim in &rest[..data_at] {
         match parse_i64(dim) {
             Some(d) if d > 0 => shape.push(d),
@@ -86,11 +86,14 @@ pub fn parse_tensorget_format(options: &[&[u8]]) -> Result<GetFormat> {
     }
     let (mut meta, mut blob, mut values) = (false, false, false);
     for option in options {
-        match option.to_ascii_uppercase().as_slice() {
-            b"META" => meta = true,
-            b"BLOB" => blob = true,
-            b"VALUES" => values = true,
-            _ => return Err(Error::UnsupportedFormat),
+        if option.eq_ignore_ascii_case(b"META") {
+            meta = true;
+        } else if option.eq_ignore_ascii_case(b"BLOB") {
+            blob = true;
+        } else if option.eq_ignore_ascii_case(b"VALUES") {
+            values = true;
+        } else {
+            return Err(Error::UnsupportedFormat);
         }
     }
     let data = match (blob, values) {

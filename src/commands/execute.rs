@@ -1,10 +1,11 @@
 //! AI.MODELEXECUTE and the deprecated AI.MODELRUN: parse and fetch on the main thread, run on the
 //! device's queue, write outputs and reply on the main thread when the run is done.
 
+use std::ffi::{c_char, c_longlong};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redis_module::{Context, RedisResult, RedisString};
+use redis_module::{raw, Context, RedisResult, RedisString};
 use redisai_core::{Error, Tensor};
 use redisai_engine::keys;
 use redisai_engine::model::Model;
@@ -19,7 +20,7 @@ use crate::blocking;
 use crate::model_type::{ModelValue, MODEL_TYPE};
 use crate::reply;
 use crate::state::engine;
-use crate::tensor_type::{TensorValue, TENSOR_TYPE};
+use crate::tensor_key::TensorKey;
 
 /// Parses a run command against the model's input and output counts.
 type ParseRun = for<'a> fn(&[&'a [u8]], usize, usize) -> Result<ExecuteArgs<'a>, Error>;
@@ -78,12 +79,8 @@ pub fn model_at(ctx: &Context, key: &RedisString) -> Result<Arc<Model>, Error> {
 /// The tensor stored at `key` (a shared reference, no copy).
 pub fn tensor_at(ctx: &Context, key: &[u8]) -> Result<Arc<Tensor>, Error> {
     let name = RedisString::create_from_slice(ctx.ctx, key);
-    let key = ctx.open_key(&name);
-    let value = key
-        .get_value::<TensorValue>(&TENSOR_TYPE)
-        .map_err(|_| Error::WrongType)?
-        .ok_or(Error::TensorKeyEmpty)?;
-    Ok(Arc::clone(&value.0))
+    let key = TensorKey::read(ctx, name.inner);
+    key.shared()?.ok_or(Error::TensorKeyEmpty)
 }
 
 /// Fetches the inputs, blocks the client and queues the run.
@@ -152,29 +149,128 @@ pub fn write_tensors(ctx: &Context, entries: &[(&[u8], Option<Arc<Tensor>>)]) ->
         .iter()
         .map(|(k, _)| RedisString::create_from_slice(ctx.ctx, k))
         .collect();
-    for name in &names {
-        ctx.open_key(name)
-            .get_value::<TensorValue>(&TENSOR_TYPE)
-            .map_err(|_| Error::WrongType)?;
+    // One key (MODELEXECUTE's usual case) is checked when opened for the write below.
+    let single = names.len() == 1;
+    if !single {
+        for name in &names {
+            TensorKey::read(ctx, name.inner).check()?;
+        }
     }
     for (name, (_, tensor)) in names.iter().zip(entries) {
-        let Some(tensor) = tensor else { continue };
-        let key = ctx.open_key_writable(name);
+        let Some(tensor) = tensor else {
+            if single {
+                TensorKey::read(ctx, name.inner).check()?;
+            }
+            continue;
+        };
+        let mut key = TensorKey::write(ctx, name.inner);
+        key.check()?;
         replicate_tensorset(ctx, name.as_slice(), tensor);
-        key.set_value(&TENSOR_TYPE, TensorValue(Arc::clone(tensor)))
-            .map_err(|_| Error::WrongType)?;
+        key.set(Arc::clone(tensor))?;
     }
     Ok(())
 }
 
 /// Propagates a tensor write as `AI.TENSORSET <key> <DTYPE> <dims...> BLOB <data>`.
+///
+/// Up to 4 dims the arguments go to `RedisModule_Replicate` as they are (buffers and integers,
+/// which Redis turns into its argument objects once); more dims go through string objects made
+/// here first.
 pub fn replicate_tensorset(ctx: &Context, key: &[u8], tensor: &Tensor) {
-    let dims: Vec<String> = tensor.shape().iter().map(|d| d.to_string()).collect();
-    let mut args: Vec<&[u8]> = Vec::with_capacity(dims.len() + 4);
-    args.push(key);
-    args.push(tensor.dtype().name().as_bytes());
-    args.extend(dims.iter().map(|d| d.as_bytes()));
-    args.push(b"BLOB");
-    args.push(tensor.data());
-    ctx.replicate("AI.TENSORSET", args.as_slice());
+    // SAFETY: the API table is filled once at module load and only read afterwards.
+    let replicate = unsafe { raw::RedisModule_Replicate }.expect("module API");
+    let (command, blob) = (c"AI.TENSORSET".as_ptr(), c"BLOB".as_ptr());
+    let (k, k_len) = (key.as_ptr().cast::<c_char>(), key.len());
+    let dtype = tensor.dtype().name();
+    let (t, t_len) = (dtype.as_ptr().cast::<c_char>(), dtype.len());
+    let (d, d_len) = (tensor.data().as_ptr().cast::<c_char>(), tensor.data().len());
+    if tensor.shape().len() > 4 {
+        let dims: Vec<String> = tensor.shape().iter().map(|d| d.to_string()).collect();
+        let mut args: Vec<&[u8]> = Vec::with_capacity(dims.len() + 4);
+        args.push(key);
+        args.push(dtype.as_bytes());
+        args.extend(dims.iter().map(|d| d.as_bytes()));
+        args.push(b"BLOB");
+        args.push(tensor.data());
+        ctx.replicate("AI.TENSORSET", args.as_slice());
+        return;
+    }
+    // SAFETY: each format letter matches its arguments: `b` a buffer pointer and its length
+    // (size_t), `l` a long long, `c` a NUL-terminated string; every pointer is valid for the
+    // call, which copies what it needs.
+    unsafe {
+        match *tensor.shape() {
+            [] => replicate(
+                ctx.ctx,
+                command,
+                c"bbcb".as_ptr(),
+                k,
+                k_len,
+                t,
+                t_len,
+                blob,
+                d,
+                d_len,
+            ),
+            [a] => replicate(
+                ctx.ctx,
+                command,
+                c"bblcb".as_ptr(),
+                k,
+                k_len,
+                t,
+                t_len,
+                a as c_longlong,
+                blob,
+                d,
+                d_len,
+            ),
+            [a, b] => replicate(
+                ctx.ctx,
+                command,
+                c"bbllcb".as_ptr(),
+                k,
+                k_len,
+                t,
+                t_len,
+                a as c_longlong,
+                b as c_longlong,
+                blob,
+                d,
+                d_len,
+            ),
+            [a, b, c] => replicate(
+                ctx.ctx,
+                command,
+                c"bblllcb".as_ptr(),
+                k,
+                k_len,
+                t,
+                t_len,
+                a as c_longlong,
+                b as c_longlong,
+                c as c_longlong,
+                blob,
+                d,
+                d_len,
+            ),
+            [a, b, c, e] => replicate(
+                ctx.ctx,
+                command,
+                c"bbllllcb".as_ptr(),
+                k,
+                k_len,
+                t,
+                t_len,
+                a as c_longlong,
+                b as c_longlong,
+                c as c_longlong,
+                e as c_longlong,
+                blob,
+                d,
+                d_len,
+            ),
+            _ => unreachable!("more than 4 dims are replicated above"),
+        };
+    }
 }

@@ -1,53 +1,88 @@
-//! AI.TENSORSET and AI.TENSORGET.
+//! AI.TENSORSET and AI.TENSORGET: the hot path of the module, registered on the raw command API
+//! (`raw_command.rs`) so that a call allocates nothing but the tensor itself.
 
+use std::ffi::c_int;
 use std::sync::Arc;
 
-use redis_module::{Context, RedisResult, RedisString, RedisValue};
+use redis_module::raw::{RedisModuleCtx, RedisModuleString};
+use redis_module::{Context, RedisValue};
 use redisai_core::Error;
 use redisai_engine::names::{TENSORGET, TENSORSET};
 use redisai_engine::tensor_cmd::{
     parse_tensorget_format, parse_tensorset, tensorget_arity, tensorset_arity,
 };
 
-use super::{run, slices};
+use super::run;
+use crate::raw_command::{self, dispatch};
 use crate::reply;
-use crate::tensor_type::{TensorValue, TENSOR_TYPE};
+use crate::tensor_key::TensorKey;
 
 /// Redis's default `proto-max-bulk-len`, used if the server cannot be asked.
 const DEFAULT_MAX_BULK: u64 = 512 * 1024 * 1024;
 
+/// Registers AI.TENSORSET and AI.TENSORGET.
+pub fn register(ctx: &Context) -> Result<(), String> {
+    raw_command::register(
+        ctx,
+        c"ai.tensorset",
+        Some(tensorset_command),
+        c"write deny-oom",
+        1,
+        1,
+        1,
+    )?;
+    raw_command::register(
+        ctx,
+        c"ai.tensorget",
+        Some(tensorget_command),
+        c"readonly",
+        1,
+        1,
+        1,
+    )
+}
+
+extern "C" fn tensorset_command(
+    ctx: *mut RedisModuleCtx,
+    argv: *mut *mut RedisModuleString,
+    argc: c_int,
+) -> c_int {
+    dispatch(ctx, argv, argc, tensorset)
+}
+
+extern "C" fn tensorget_command(
+    ctx: *mut RedisModuleCtx,
+    argv: *mut *mut RedisModuleString,
+    argc: c_int,
+) -> c_int {
+    dispatch(ctx, argv, argc, tensorget)
+}
+
 /// `AI.TENSORSET <key> <type> [dim ...] [BLOB <data> | VALUES <v> ...]`
-pub fn tensorset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    run(ctx, TENSORSET, || {
-        let argv = slices(&args);
-        tensorset_arity(&argv)?;
-        let key = ctx.open_key_writable(&args[1]);
+fn tensorset(ctx: &Context, keys: &[*mut RedisModuleString], argv: &[&[u8]]) {
+    let _ = run(ctx, TENSORSET, || {
+        tensorset_arity(argv)?;
+        let mut key = TensorKey::write(ctx, keys[1]);
         // WRONGTYPE comes before any other validation.
-        key.get_value::<TensorValue>(&TENSOR_TYPE)
-            .map_err(|_| Error::WrongType)?;
-        let tensor = parse_tensorset(&argv, || max_bulk_len(ctx))?;
-        key.set_value(&TENSOR_TYPE, TensorValue(Arc::new(tensor)))
-            .map_err(|_| Error::WrongType)?;
+        key.check()?;
+        let tensor = parse_tensorset(argv, || max_bulk_len(ctx))?;
+        key.set(Arc::new(tensor))?;
         ctx.replicate_verbatim();
         reply::ok(ctx);
         Ok(())
-    })
+    });
 }
 
 /// `AI.TENSORGET <key> [META] [BLOB | VALUES]`
-pub fn tensorget(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    run(ctx, TENSORGET, || {
-        let argv = slices(&args);
-        tensorget_arity(&argv)?;
-        let key = ctx.open_key(&args[1]);
-        let value = key
-            .get_value::<TensorValue>(&TENSOR_TYPE)
-            .map_err(|_| Error::WrongType)?;
-        let tensor = &value.ok_or(Error::TensorKeyEmpty)?.0;
+fn tensorget(ctx: &Context, keys: &[*mut RedisModuleString], argv: &[&[u8]]) {
+    let _ = run(ctx, TENSORGET, || {
+        tensorget_arity(argv)?;
+        let key = TensorKey::read(ctx, keys[1]);
+        let tensor = key.tensor()?.ok_or(Error::TensorKeyEmpty)?;
         let format = parse_tensorget_format(&argv[2..])?;
         reply::tensor(ctx, tensor, format);
         Ok(())
-    })
+    });
 }
 
 /// The server's `proto-max-bulk-len`: the largest tensor a client could ever read back.
