@@ -35,6 +35,13 @@ TORCH_LIBS := .build/torch/torch/lib/libtorch_cpu.so .build/torch/torch/lib/libc
 	.build/torch/torch/lib/libgomp.so.1 .build/torch/nvidia/cu13/lib/libcudart.so.13 \
 	.build/torch/nvidia/cu13/lib/libcupti.so.13
 TORCH_PLUGIN := $(DIST)/backends/redisai_torch
+# TORCH_CUDA=1 (with `make setup` and `make build`, as docker/Dockerfile.gpu does): libtorch's CUDA
+# half and the CUDA libraries it needs (scripts/install_torch.sh puts them in .build/torch/cuda) go
+# to dist/backends/redisai_torch/cuda/, laid out as in the wheels so libtorch_cuda.so's RPATH
+# finds them; the plugin loads it at start. Without it, that directory is removed.
+TORCH_CUDA ?= 0
+export TORCH_CUDA
+TORCH_CUDA_LIBS := libtorch_cuda.so libc10_cuda.so libtorch_nvshmem.so libtorch_cuda_linalg.so libcaffe2_nvrtc.so
 
 build: setup
 	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime -p redisai-tensorflow -p redisai-tflite -p redisai-torch
@@ -51,6 +58,17 @@ build: setup
 	install -m 755 target/release/libredisai_torch.so $(TORCH_PLUGIN)/redisai_torch.so
 	@# -C: libtorch (450 MB) is only copied when it changed.
 	install -C -m 755 $(TORCH_LIBS) $(TORCH_PLUGIN)/lib/
+	@if [ "$(TORCH_CUDA)" = 1 ]; then \
+	    set -e; mkdir -p $(TORCH_PLUGIN)/cuda/torch/lib; \
+	    install -C -m 755 $(addprefix .build/torch/torch/lib/,$(TORCH_CUDA_LIBS)) $(TORCH_PLUGIN)/cuda/torch/lib/; \
+	    for dir in .build/torch/cuda/nvidia/*/lib; do \
+	        dest=$(TORCH_PLUGIN)/cuda/$${dir#.build/torch/cuda/}; mkdir -p $$dest; \
+	        install -C -m 755 $$dir/*.so* $$dest/; \
+	    done; \
+	    echo "installed libtorch's CUDA libraries in $(TORCH_PLUGIN)/cuda/"; \
+	else \
+	    rm -rf $(TORCH_PLUGIN)/cuda; \
+	fi
 	@echo "built $(DIST)/redisai.so, $(ONNX_PLUGIN)/, $(TF_PLUGIN)/, $(TFLITE_PLUGIN)/ and $(TORCH_PLUGIN)/"
 
 # `make run` loads the ONNX backend at start (set BACKEND_ARGS= to load it lazily instead).

@@ -85,6 +85,11 @@ char* shim_version(void);
 int32_t shim_set_threads(int32_t intra, int32_t inter, char** err);
 // Whether CUDA device `index` can be used.
 int32_t shim_cuda_available(int32_t index);
+// Loads libtorch's CUDA half when the install has it: `cuda/torch/lib/libtorch_cuda.so` beside the
+// library this shim is linked into (a `make build` with TORCH_CUDA=1 puts it there, with the
+// CUDA libraries it needs under `cuda/nvidia/`). 0: CPU-only install; 1: loaded; -1: present but
+// failed to load (*err says why).
+int32_t shim_load_cuda(char** err);
 
 void shim_tensor_view(void* tensor, ShimTensorView* view);
 void shim_tensor_free(void* tensor);

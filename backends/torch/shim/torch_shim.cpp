@@ -13,6 +13,9 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -397,6 +400,36 @@ int32_t shim_cuda_available(int32_t index) {
            index < static_cast<int32_t>(torch::cuda::device_count());
   } catch (...) {
     return 0;
+  }
+}
+
+int32_t shim_load_cuda(char** err) {
+  try {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&shim_load_cuda), &info) == 0 || info.dli_fname == nullptr) {
+      return 0;
+    }
+    std::string self(info.dli_fname);
+    size_t slash = self.rfind('/');
+    std::string dir = slash == std::string::npos ? std::string(".") : self.substr(0, slash);
+    std::string path = dir + "/cuda/torch/lib/libtorch_cuda.so";
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+      return 0;
+    }
+    // Its static initialisers register the CUDA hooks with libtorch_cpu (already loaded: the
+    // same soname), after which torch::cuda::is_available() sees the devices. Its own RPATH
+    // ($ORIGIN/../../nvidia/...) finds the CUDA libraries. Never unloaded.
+    if (dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) == nullptr) {
+      const char* why = dlerror();
+      *err = owned("ERR could not load libtorch's CUDA library " + path + ": " +
+                   (why != nullptr ? why : "unknown error"));
+      return -1;
+    }
+    return 1;
+  } catch (const std::exception& e) {
+    *err = owned(std::string("ERR could not load libtorch's CUDA library: ") + e.what());
+    return -1;
   }
 }
 

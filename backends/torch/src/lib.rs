@@ -48,6 +48,8 @@ impl BackendPlugin for Torch {
         if !shim::abi_matches() {
             return Err("the TORCH plugin's C++ shim was built for another ABI".into());
         }
+        // Before anything asks libtorch about CUDA devices.
+        shim::load_cuda()?;
         shim::set_threads(config.intra_op_parallelism, config.inter_op_parallelism)?;
         shim::register_ops()?;
         Ok(Torch {

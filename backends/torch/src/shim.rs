@@ -43,6 +43,7 @@ extern "C" {
     fn shim_version() -> *mut c_char;
     fn shim_register_ops(err: *mut *mut c_char) -> i32;
     fn shim_set_threads(intra: i32, inter: i32, err: *mut *mut c_char) -> i32;
+    fn shim_load_cuda(err: *mut *mut c_char) -> i32;
     fn shim_tensor_view(tensor: *mut c_void, view: *mut ShimTensorView);
     fn shim_tensor_free(tensor: *mut c_void);
     fn shim_model_load(
@@ -143,6 +144,18 @@ pub fn register_ops() -> Result<(), String> {
 pub fn version() -> String {
     // SAFETY: returns an owned string.
     take(unsafe { shim_version() }, "NA")
+}
+
+/// Loads libtorch's CUDA library when the install has one (`cuda/` beside the plugin, built
+/// with `TORCH_CUDA=1`): `Ok(true)` when loaded, `Ok(false)` for a CPU-only install.
+pub fn load_cuda() -> Result<bool, String> {
+    let mut err = std::ptr::null_mut();
+    // SAFETY: a writable error slot.
+    match unsafe { shim_load_cuda(&mut err) } {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(take(err, "ERR could not load libtorch's CUDA library")),
+    }
 }
 
 /// Sets libtorch's global thread pools (0 = default).
