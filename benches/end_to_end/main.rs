@@ -299,18 +299,7 @@ fn start_with_models(args: &[String]) -> Target {
         ];
         target.call(&store);
     }
-    let image_set: [&[u8]; 9] = [
-        b"AI.TENSORSET",
-        b"img",
-        b"FLOAT",
-        b"1",
-        b"1",
-        b"28",
-        b"28",
-        b"BLOB",
-        &image,
-    ];
-    target.call(&image_set);
+    target.call(&image_tensorset(b"img", &image));
     target.call(&[
         b"AI.TENSORSET",
         b"flat",
@@ -400,17 +389,7 @@ fn dag(settings: &Settings) {
                     .map(|id| {
                         let (input, output) = (format!("in{{{id}}}"), format!("out{{{id}}}"));
                         let (i, o) = (input.as_bytes(), output.as_bytes());
-                        let set: [&[u8]; 9] = [
-                            b"AI.TENSORSET",
-                            i,
-                            b"FLOAT",
-                            b"1",
-                            b"1",
-                            b"28",
-                            b"28",
-                            b"BLOB",
-                            &image,
-                        ];
+                        let set = image_tensorset(i, &image);
                         let run: [&[u8]; 8] = [
                             b"AI.MODELEXECUTE",
                             b"mnist",
@@ -473,4 +452,19 @@ fn main() {
         reference::section(&configs(), start_with_models);
     }
     println!("(load average at the end: {})", load_average());
+}
+
+/// `AI.TENSORSET <key> FLOAT 1 1 28 28 BLOB <image>`: an mnist input.
+fn image_tensorset<'a>(key: &'a [u8], image: &'a [u8]) -> [&'a [u8]; 9] {
+    [
+        b"AI.TENSORSET",
+        key,
+        b"FLOAT",
+        b"1",
+        b"1",
+        b"28",
+        b"28",
+        b"BLOB",
+        image,
+    ]
 }
