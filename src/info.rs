@@ -71,6 +71,8 @@ fn write_info(info: &Info) {
     info.number("intra_op_parallelism", config.intra_op_parallelism);
     info.number("model_execution_timeout", config.model_execution_timeout);
     info.number("backend_memory_limit", config.backend_memory_limit);
+    // Additions after RedisAI's fields (docs/security.md): the allocation limit in MB.
+    info.number("backend_allocation_limit", config.backend_allocation_limit);
 
     // Fields appear here once backends are loaded.
     info.section("backends_info");

@@ -14,6 +14,7 @@ mod rdb_io;
 mod reply;
 mod script_host;
 mod script_type;
+mod server_limits;
 mod state;
 mod tensor_key;
 mod tensor_type;
@@ -31,6 +32,7 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     match state::init(ctx, args).and_then(|()| commands::tensor::register(ctx)) {
         Ok(()) => {
             info::register(ctx);
+            server_limits::register(ctx);
             Status::Ok
         }
         Err(message) => {
@@ -66,6 +68,9 @@ redis_module! {
         ["ai.dagrun_ro", commands::dag::dagrun_ro, "readonly getkeys-api", 3, 3, 1, ""],
         ["ai.dagexecute_ro", commands::dag::dagexecute_ro, "readonly getkeys-api", 3, 3, 1, ""],
         ["ai.info", commands::admin::info, "readonly", 1, 1, 1, ""],
-        ["ai.config", commands::admin::config, "write", 0, 0, 0, ""],
+        // AI.CONFIG loads libraries and moves BACKENDSPATH: an administrator's command, in
+        // @admin and @dangerous where the server lets modules set ACL categories (Redis 7.2+,
+        // Valkey 8; docs/security.md has the ACL rule for Redis 7.0).
+        ["ai.config", commands::admin::config, "write", 0, 0, 0, "", "admin dangerous"],
     ],
 }

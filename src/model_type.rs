@@ -138,7 +138,13 @@ unsafe extern "C" fn free(value: *mut c_void) {
     // SAFETY: `value` was boxed by this type and Redis frees it exactly once.
     let value = unsafe { Box::from_raw(value.cast::<ModelValue>()) };
     contained("AI__MODEL free", || {
-        engine().stats.remove_if_same(value.0.stats());
+        let engine = engine();
+        engine.stats.remove_if_same(value.0.stats());
+        // Requests waiting to fill a batch of this model run now: nothing can add to it.
+        value.0.orphan();
+        if let Some(queue) = engine.queues.get(&value.0.device().queue_name()) {
+            queue.wake_all();
+        }
         drop(value);
     });
 }

@@ -5,12 +5,15 @@
 //! checked against the calling user's ACL rules (commands and keys), and may only touch keys the
 //! script declared in KEYS (so cluster routing and key-level ACLs hold).
 
+use std::collections::HashMap;
 use std::ffi::{c_int, CString};
+use std::sync::{Mutex, PoisonError};
 
 use redis_module::raw::{self, RedisModuleCallReply, RedisModuleCtx, RedisModuleString};
 use redis_module::{Context, RedisString, ThreadSafeContext};
 use redisai_backend_api::{Reply, ScriptHost, TensorRef};
 use redisai_core::Tensor;
+use redisai_engine::script_calls::{self, CommandInfo};
 
 use crate::model_type::{ModelValue, MODEL_TYPE};
 
@@ -132,9 +135,95 @@ impl Drop for Args {
     }
 }
 
+/// What COMMAND INFO said about each command (`name` or `name|subcommand`) scripts ran.
+static COMMAND_INFO: Mutex<Option<HashMap<String, CommandInfo>>> = Mutex::new(None);
+
+/// The categories and key presence of one COMMAND INFO entry.
+fn parse_info(entry: &Reply) -> Option<CommandInfo> {
+    let Reply::Array(items) = entry else {
+        return None;
+    };
+    let first_key = match items.get(3) {
+        Some(Reply::Integer(n)) => *n,
+        _ => 0,
+    };
+    let key_specs = matches!(items.get(8), Some(Reply::Array(specs)) if !specs.is_empty());
+    let categories = match items.get(6) {
+        Some(Reply::Array(list)) => list
+            .iter()
+            .filter_map(|c| match c {
+                Reply::String(s) => Some(String::from_utf8_lossy(s).into_owned()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(CommandInfo {
+        categories,
+        has_keys: first_key > 0 || key_specs,
+    })
+}
+
+/// COMMAND INFO of `argv`'s command (its subcommand's, for containers such as OBJECT), cached;
+/// `None` when the server does not know it.
+fn command_info(ctx: *mut RedisModuleCtx, argv: &[&[u8]]) -> Option<CommandInfo> {
+    let name = String::from_utf8_lossy(argv.first()?).to_ascii_lowercase();
+    let sub = argv
+        .get(1)
+        .map(|s| format!("{name}|{}", String::from_utf8_lossy(s).to_ascii_lowercase()));
+    let mut cache = COMMAND_INFO.lock().unwrap_or_else(PoisonError::into_inner);
+    let cache = cache.get_or_insert_with(HashMap::new);
+    if let Some(info) = sub
+        .as_ref()
+        .and_then(|s| cache.get(s))
+        .or_else(|| cache.get(&name))
+    {
+        return Some(info.clone());
+    }
+    let args = Args::new(ctx, &[b"INFO", name.as_bytes()]);
+    // SAFETY: "v": an argv array and its length, strings of the locked context.
+    let reply = unsafe {
+        raw::RedisModule_Call.expect("module API")(
+            ctx,
+            c"COMMAND".as_ptr(),
+            c"v".as_ptr(),
+            args.items.as_ptr(),
+            args.items.len(),
+        )
+    };
+    if reply.is_null() {
+        return None;
+    }
+    let converted = convert(reply);
+    // SAFETY: the reply of this call, released once under the lock.
+    unsafe { raw::RedisModule_FreeCallReply.expect("module API")(reply) };
+    let Reply::Array(entries) = converted else {
+        return None;
+    };
+    let entry = entries.first()?;
+    let info = parse_info(entry)?;
+    cache.insert(name.clone(), info.clone());
+    // A container's subcommands have their own categories and keys.
+    if let Reply::Array(items) = entry {
+        if let Some(Reply::Array(subs)) = items.get(9) {
+            for sub_entry in subs {
+                if let (Some(sub_info), Reply::Array(fields)) = (parse_info(sub_entry), sub_entry) {
+                    if let Some(Reply::String(sub_name)) = fields.first() {
+                        let key = String::from_utf8_lossy(sub_name).to_ascii_lowercase();
+                        cache.insert(key, sub_info);
+                    }
+                }
+            }
+        }
+    }
+    sub.and_then(|s| cache.get(&s).cloned()).or(Some(info))
+}
+
 impl ModuleScriptHost {
-    /// Refuses commands the caller may not run and keys the script did not declare.
-    fn check(&self, ctx: *mut RedisModuleCtx, args: &Args) -> Result<(), String> {
+    /// Refuses commands whose reach cannot be checked, commands the caller may not run and keys
+    /// the script did not declare.
+    fn check(&self, ctx: *mut RedisModuleCtx, argv: &[&[u8]], args: &Args) -> Result<(), String> {
+        script_calls::check(argv, command_info(ctx, argv).as_ref()).map_err(|e| e.to_string())?;
         let argc = args.items.len() as c_int;
         let mut n_keys: c_int = 0;
         clear_errno();
@@ -250,7 +339,7 @@ impl ScriptHost for ModuleScriptHost {
         let guard = locked(&tsc, self.db);
         let ctx = guard.ctx;
         let all = Args::new(ctx, argv);
-        if let Err(e) = self.check(ctx, &all) {
+        if let Err(e) = self.check(ctx, argv, &all) {
             return Reply::Error(e);
         }
         let rest = &all.items[1..];

@@ -34,6 +34,7 @@ const LAYOUT: [(&str, &[&str]); 5] = [
             "ai_intra_op_parallelism",
             "ai_model_execution_timeout",
             "ai_backend_memory_limit",
+            "ai_backend_allocation_limit",
         ],
     ),
     ("ai_backends_info", &[]),
@@ -126,7 +127,8 @@ fn assert_layout(text: &str) {
     }
 }
 
-/// `(threads_per_queue, inter_op, intra_op, model_execution_timeout, backend_memory_limit)`.
+/// `(threads_per_queue, inter_op, intra_op, model_execution_timeout, backend_memory_limit,
+/// backend_allocation_limit)`.
 fn configs(text: &str) -> Vec<String> {
     LAYOUT[2]
         .1
@@ -181,7 +183,7 @@ fn assert_valid_args_applied(args: &[&str]) {
     let mut c = server.client();
     let text = info(&mut c, "MODULES");
     assert_layout(&text);
-    assert_eq!(configs(&text), ["4", "3", "2", "2000", "100"]);
+    assert_eq!(configs(&text), ["4", "3", "2", "2000", "100", "2048"]);
     for line in [
         "ai_threads_per_queue:4",
         "ai_intra_op_parallelism:2",
@@ -233,7 +235,7 @@ fn lower_and_mixed_case_keys_are_accepted() {
 fn defaults_without_arguments() {
     let server = Server::start();
     let text = info(&mut server.client(), "MODULES");
-    assert_eq!(configs(&text), ["1", "0", "0", "5000", "0"]);
+    assert_eq!(configs(&text), ["1", "0", "0", "5000", "0", "2048"]);
 }
 
 #[test]

@@ -22,7 +22,8 @@ fn test_plugin() -> PathBuf {
 
 #[test]
 fn backend_panics_become_error_replies() {
-    let mut server = Server::start();
+    // The test plugin lives in target/, outside BACKENDSPATH.
+    let mut server = Server::with(&["UNRESTRICTED_LOADBACKEND", "yes"], &[]);
     let mut c = server.client();
     let plugin = test_plugin();
     let load = c.call(&[

@@ -71,7 +71,8 @@ fn gpu_models_and_scripts_are_refused_without_a_cuda_device() {
 
 #[test]
 fn a_plugin_whose_cuda_library_does_not_load_is_refused_with_the_reason() {
-    let server = Server::start();
+    // The plugin's copy lives in the server's directory, outside BACKENDSPATH.
+    let server = Server::with(&["UNRESTRICTED_LOADBACKEND", "yes"], &[]);
     let mut c = server.client();
     // The installed plugin, copied with a `cuda/` directory whose libtorch_cuda.so is not a
     // library (its libtorch is the installed one, through the `lib` link).

@@ -13,6 +13,8 @@
 //!   `dist/backends/redisai_tensorflow/redisai_tensorflow.so`, it loads TensorFlow from
 //!   `dist/backends/redisai_tensorflow/lib/` (`make build` copies both libraries there).
 //! - `TENSORFLOW_VERSION` (scripts/versions.env) is passed to the crate for its tests.
+//! - `alloc/capped_allocator.cc`, TensorFlow's CPU allocator with a cap on one allocation, is
+//!   compiled against the wheel's C++ headers (`tensorflow/include`) and linked in.
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +57,18 @@ fn main() {
         // A reinstalled library relinks the plugin.
         println!("cargo:rerun-if-changed={}", path.display());
     }
+
+    // The capped CPU allocator (alloc/capped_allocator.cc), against the wheel's C++ headers.
+    println!("cargo:rerun-if-changed=alloc/capped_allocator.cc");
+    cc::Build::new()
+        .cpp(true)
+        .pic(true)
+        .std("c++17")
+        .warnings(false)
+        .define("_GLIBCXX_USE_CXX11_ABI", "1")
+        .include(lib_dir.join("include"))
+        .file(manifest.join("alloc/capped_allocator.cc"))
+        .compile("redisai_tf_alloc");
 
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("lib");
     std::fs::create_dir_all(&out).unwrap_or_else(|e| panic!("{}: {e}", out.display()));

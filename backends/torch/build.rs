@@ -1,4 +1,4 @@
-//! Builds the C++ shim (shim/torch_shim.cpp) against libtorch from the torch wheel that
+//! Builds the C++ shim (shim/torch_shim.cpp, shim/sandbox.cpp) against libtorch from the torch wheel that
 //! scripts/install_torch.sh unpacks into `.build/torch` (or the directory named by
 //! `$LIBTORCH_DIR`, holding `torch/` and `nvidia/cu13/lib/`), and links the plugin to it.
 //!
@@ -59,8 +59,9 @@ fn main() {
     }
 
     let include = root.join("torch/include");
-    println!("cargo:rerun-if-changed=shim/torch_shim.cpp");
-    println!("cargo:rerun-if-changed=shim/shim.h");
+    for file in ["torch_shim.cpp", "shim.h", "sandbox.cpp", "sandbox.h"] {
+        println!("cargo:rerun-if-changed=shim/{file}");
+    }
     cc::Build::new()
         .cpp(true)
         .pic(true)
@@ -71,6 +72,7 @@ fn main() {
         .include(include.join("torch/csrc/api/include"))
         .include(manifest.join("shim"))
         .file(manifest.join("shim/torch_shim.cpp"))
+        .file(manifest.join("shim/sandbox.cpp"))
         .compile("redisai_torch_shim");
 
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("lib");

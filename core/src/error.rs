@@ -299,6 +299,11 @@ pub enum Error {
     #[error("ERR unsupported subcommand")]
     UnsupportedSubcommand,
 
+    /// A script's `redis.execute` of a command whose reach cannot be checked against the
+    /// script's KEYS (an addition: RedisAI ran anything; docs/security.md).
+    #[error("ERR scripts may not call '{command}': {why}")]
+    ScriptCommandRefused { command: String, why: &'static str },
+
     /// A message produced by a backend (model creation or run), sent as is but on one line:
     /// every `\n` and `\r` becomes a space (SPEC §1.1).
     #[error("{}", one_line(.0))]

@@ -2,6 +2,7 @@
 //! between the engine and a backend (a plugin in production, an in-process double in tests).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use redisai_backend_api::host::{LoadedModel, Plugin};
@@ -62,6 +63,8 @@ pub trait BackendLibrary: Send + Sync {
     ) -> Result<Box<dyn ScriptRunner>, String> {
         Err("ERR this backend does not run scripts".into())
     }
+    /// The effective allocation limit changed (bytes; 0: none).
+    fn set_allocation_limit(&self, _bytes: u64) {}
 }
 
 impl ModelRunner for LoadedModel {
@@ -104,6 +107,9 @@ impl BackendLibrary for PluginLibrary {
             options,
         )?))
     }
+    fn set_allocation_limit(&self, bytes: u64) {
+        self.0.set_allocation_limit(bytes)
+    }
 }
 
 /// Load-time settings every backend receives.
@@ -113,6 +119,22 @@ pub struct BackendSettings {
     pub inter_op_parallelism: u32,
     pub model_execution_timeout_ms: u64,
     pub backend_memory_limit_mb: u64,
+    /// BACKEND_ALLOCATION_LIMIT in bytes (0: none); lowered to maxmemory when that is smaller.
+    pub allocation_limit_bytes: u64,
+    /// ALLOW_OPERATORS.
+    pub allowed_operators: Vec<String>,
+    /// UNRESTRICTED_LOADBACKEND: run-time loads may open libraries outside BACKENDSPATH.
+    pub unrestricted_loadbackend: bool,
+}
+
+/// The allocation limit in force: BACKEND_ALLOCATION_LIMIT, or maxmemory when that is set and
+/// smaller (0 means "not set" for both).
+pub fn effective_allocation_limit(configured: u64, maxmemory: u64) -> u64 {
+    match (configured, maxmemory) {
+        (0, m) => m,
+        (c, 0) => c,
+        (c, m) => c.min(m),
+    }
 }
 
 /// Why a backend could not be loaded (logged; the client gets RedisAI's generic reply).
@@ -122,6 +144,9 @@ pub enum LoadError {
     AlreadyLoaded(Backend),
     /// The library is missing, broken or not a backend.
     Library(String),
+    /// A run-time load (AI.CONFIG LOADBACKEND, a lazy load) of a library outside the start-up
+    /// BACKENDSPATH, refused unless UNRESTRICTED_LOADBACKEND is set.
+    OutsideBackendsPath(PathBuf),
 }
 
 impl std::fmt::Display for LoadError {
@@ -129,6 +154,12 @@ impl std::fmt::Display for LoadError {
         match self {
             LoadError::AlreadyLoaded(b) => write!(f, "backend {} already loaded", b.name()),
             LoadError::Library(msg) => write!(f, "could not load backend: {msg}"),
+            LoadError::OutsideBackendsPath(path) => write!(
+                f,
+                "refused to load backend {}: not under the BACKENDSPATH set at start-up \
+                 (UNRESTRICTED_LOADBACKEND is off)",
+                path.display()
+            ),
         }
     }
 }
@@ -139,7 +170,12 @@ pub struct Registry {
     /// Why the last lazy load of each backend failed (for the server log).
     failures: Mutex<[Option<String>; 4]>,
     backends_path: RwLock<String>,
+    /// BACKENDSPATH as given at start-up, resolved (symbolic links, `..`): run-time loads must
+    /// open a library below it. `None` when it does not exist.
+    trusted_root: Option<PathBuf>,
     settings: BackendSettings,
+    /// maxmemory as last reported by the host (0: not set).
+    maxmemory: AtomicU64,
 }
 
 impl Registry {
@@ -148,8 +184,31 @@ impl Registry {
         Registry {
             loaded: Mutex::new([None, None, None, None]),
             failures: Mutex::new([None, None, None, None]),
+            trusted_root: std::fs::canonicalize(&backends_path).ok(),
             backends_path: RwLock::new(backends_path),
             settings,
+            maxmemory: AtomicU64::new(0),
+        }
+    }
+
+    /// The allocation limit in force now (bytes; 0: none).
+    pub fn allocation_limit(&self) -> u64 {
+        effective_allocation_limit(
+            self.settings.allocation_limit_bytes,
+            self.maxmemory.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The host's maxmemory (bytes; 0: not set). When the effective allocation limit changes,
+    /// every loaded backend is told.
+    pub fn set_maxmemory(&self, bytes: u64) {
+        let before = self.allocation_limit();
+        self.maxmemory.store(bytes, Ordering::Relaxed);
+        let after = self.allocation_limit();
+        if after != before {
+            for (_, library) in self.loaded() {
+                library.set_allocation_limit(after);
+            }
         }
     }
 
@@ -202,8 +261,32 @@ impl Registry {
         Ok(())
     }
 
-    /// Loads a backend plugin from `path` (module argument or AI.CONFIG LOADBACKEND).
+    /// Loads a backend plugin from `path` as a module argument asks: trusted, from anywhere.
     pub fn load(&self, backend: Backend, path: &str) -> Result<(), LoadError> {
+        self.load_from(backend, self.resolve(path))
+    }
+
+    /// Loads a backend plugin from `path` at run time (AI.CONFIG LOADBACKEND, lazy loads): the
+    /// library must lie below the start-up BACKENDSPATH (after resolving links and `..`) unless
+    /// UNRESTRICTED_LOADBACKEND is set.
+    pub fn load_at_runtime(&self, backend: Backend, path: &str) -> Result<(), LoadError> {
+        let path = self.resolve(path);
+        if self.settings.unrestricted_loadbackend {
+            return self.load_from(backend, path);
+        }
+        // A backend already loaded is reported as such, wherever the path points.
+        if self.get(backend).is_some() {
+            return Err(LoadError::AlreadyLoaded(backend));
+        }
+        match (std::fs::canonicalize(&path), &self.trusted_root) {
+            (Ok(real), Some(root)) if real.starts_with(root) => self.load_from(backend, real),
+            // A missing file is reported as the loader would.
+            (Err(e), _) => Err(LoadError::Library(format!("{}: {e}", path.display()))),
+            _ => Err(LoadError::OutsideBackendsPath(path)),
+        }
+    }
+
+    fn load_from(&self, backend: Backend, library_path: PathBuf) -> Result<(), LoadError> {
         // One load at a time: the lock is held across dlopen so two loads cannot race.
         let mut slots = self.slots();
         let slot = &mut slots[backend.code() as usize];
@@ -211,11 +294,13 @@ impl Registry {
             return Err(LoadError::AlreadyLoaded(backend));
         }
         let config = BackendConfig {
-            library_path: self.resolve(path),
+            library_path,
             intra_op_parallelism: self.settings.intra_op_parallelism,
             inter_op_parallelism: self.settings.inter_op_parallelism,
             model_execution_timeout_ms: self.settings.model_execution_timeout_ms,
             backend_memory_limit_mb: self.settings.backend_memory_limit_mb,
+            allocation_limit_bytes: self.allocation_limit(),
+            allowed_operators: self.settings.allowed_operators.clone(),
         };
         let plugin = Plugin::load(&config).map_err(LoadError::Library)?;
         *slot = Some(Arc::new(PluginLibrary(plugin)));
@@ -228,7 +313,7 @@ impl Registry {
         if let Some(b) = self.get(backend) {
             return Ok(b);
         }
-        match self.load(backend, backend.default_library()) {
+        match self.load_at_runtime(backend, backend.default_library()) {
             Ok(()) | Err(LoadError::AlreadyLoaded(_)) => {}
             Err(e) => {
                 self.failures.lock().unwrap_or_else(|p| p.into_inner())[backend.code() as usize] =
@@ -283,6 +368,100 @@ mod tests {
             r.get_or_load(Backend::Tf),
             Err(LoadError::Library(_))
         ));
+    }
+
+    /// A fresh directory under the system's temporary directory, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(name: &str) -> TempDir {
+            let dir = std::env::temp_dir().join(format!("redisai-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(dir.join("backends/inside")).unwrap();
+            std::fs::create_dir_all(dir.join("outside")).unwrap();
+            std::fs::write(dir.join("backends/inside/b.so"), b"not a library").unwrap();
+            std::fs::write(dir.join("outside/evil.so"), b"not a library").unwrap();
+            let default = dir.join("outside").join(Backend::Onnx.default_library());
+            std::fs::create_dir_all(default.parent().unwrap()).unwrap();
+            std::fs::write(default, b"not a library").unwrap();
+            std::os::unix::fs::symlink(dir.join("outside"), dir.join("backends/link")).unwrap();
+            TempDir(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn registry(root: &Path, unrestricted: bool) -> Registry {
+        let settings = BackendSettings {
+            unrestricted_loadbackend: unrestricted,
+            ..BackendSettings::default()
+        };
+        Registry::new(root.to_string_lossy().into_owned(), settings)
+    }
+
+    #[test]
+    fn runtime_loads_stay_under_the_start_up_backends_path() {
+        let dir = TempDir::new("loadpath");
+        let root = dir.0.join("backends");
+        let r = registry(&root, false);
+        let outside = |result| matches!(result, Err(LoadError::OutsideBackendsPath(_)));
+        let evil = dir.0.join("outside/evil.so");
+        // absolute, `..` and symbolic-link escapes
+        assert!(outside(
+            r.load_at_runtime(Backend::Onnx, evil.to_str().unwrap())
+        ));
+        assert!(outside(
+            r.load_at_runtime(Backend::Onnx, "../outside/evil.so")
+        ));
+        assert!(outside(r.load_at_runtime(Backend::Onnx, "link/evil.so")));
+        // a run-time BACKENDSPATH elsewhere does not move the trusted root
+        r.set_backends_path(dir.0.join("outside").to_string_lossy().into_owned());
+        assert!(outside(r.load_at_runtime(Backend::Onnx, "evil.so")));
+        assert!(outside(r.get_or_load(Backend::Onnx).map(|_| ())));
+        // inside: the loader itself refuses the file (it is no library), not the policy
+        r.set_backends_path(root.to_string_lossy().into_owned());
+        assert!(matches!(
+            r.load_at_runtime(Backend::Onnx, "inside/b.so"),
+            Err(LoadError::Library(_))
+        ));
+        assert!(matches!(
+            r.load_at_runtime(Backend::Onnx, "inside/missing.so"),
+            Err(LoadError::Library(_))
+        ));
+        // start-up loads (module arguments) are trusted
+        assert!(matches!(
+            r.load(Backend::Onnx, evil.to_str().unwrap()),
+            Err(LoadError::Library(_))
+        ));
+        // UNRESTRICTED_LOADBACKEND lifts the rule
+        let r = registry(&root, true);
+        assert!(matches!(
+            r.load_at_runtime(Backend::Onnx, evil.to_str().unwrap()),
+            Err(LoadError::Library(_))
+        ));
+    }
+
+    #[test]
+    fn allocation_limit_follows_maxmemory() {
+        assert_eq!(effective_allocation_limit(0, 0), 0);
+        assert_eq!(effective_allocation_limit(100, 0), 100);
+        assert_eq!(effective_allocation_limit(0, 50), 50);
+        assert_eq!(effective_allocation_limit(100, 50), 50);
+        assert_eq!(effective_allocation_limit(100, 500), 100);
+        let settings = BackendSettings {
+            allocation_limit_bytes: 100,
+            ..BackendSettings::default()
+        };
+        let r = Registry::new("/nonexistent".into(), settings);
+        assert_eq!(r.allocation_limit(), 100);
+        r.set_maxmemory(40);
+        assert_eq!(r.allocation_limit(), 40);
+        r.set_maxmemory(0);
+        assert_eq!(r.allocation_limit(), 100);
     }
 
     #[test]

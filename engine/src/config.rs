@@ -7,6 +7,9 @@ use redisai_core::{Backend, Error, Result};
 pub const DEFAULT_MODEL_CHUNK_SIZE: i64 = 536_870_912;
 /// Default ONNX kill-switch, in milliseconds.
 pub const DEFAULT_MODEL_EXECUTION_TIMEOUT: i64 = 5000;
+/// Default BACKEND_ALLOCATION_LIMIT, in MB: the largest single allocation a backend may make
+/// (a serialized ONNX model cannot exceed 2 GB either; docs/security.md).
+pub const DEFAULT_BACKEND_ALLOCATION_LIMIT: i64 = 2048;
 
 /// Settings fixed at load time (and the runtime-settable ones' initial values).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +24,14 @@ pub struct Config {
     pub model_chunk_size: i64,
     pub model_execution_timeout: i64,
     pub backend_memory_limit: i64,
+    /// BACKEND_ALLOCATION_LIMIT (MB): the largest single allocation of any backend (lowered to
+    /// maxmemory when that is set and smaller).
+    pub backend_allocation_limit: i64,
+    /// ALLOW_OPERATORS: operators the backends' sandbox policies refuse, allowed anyway.
+    pub allow_operators: Vec<String>,
+    /// UNRESTRICTED_LOADBACKEND: whether run-time backend loads may open libraries outside the
+    /// start-up BACKENDSPATH.
+    pub unrestricted_loadbackend: bool,
 }
 
 impl Default for Config {
@@ -34,12 +45,15 @@ impl Default for Config {
             model_chunk_size: DEFAULT_MODEL_CHUNK_SIZE,
             model_execution_timeout: DEFAULT_MODEL_EXECUTION_TIMEOUT,
             backend_memory_limit: 0,
+            backend_allocation_limit: DEFAULT_BACKEND_ALLOCATION_LIMIT,
+            allow_operators: Vec::new(),
+            unrestricted_loadbackend: false,
         }
     }
 }
 
 /// Every module argument key, as RedisAI spells it.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 14] = [
     "BACKENDSPATH",
     "TF",
     "TFLITE",
@@ -51,6 +65,9 @@ pub const KEYS: [&str; 11] = [
     "MODEL_CHUNK_SIZE",
     "MODEL_EXECUTION_TIMEOUT",
     "BACKEND_MEMORY_LIMIT",
+    "BACKEND_ALLOCATION_LIMIT",
+    "ALLOW_OPERATORS",
+    "UNRESTRICTED_LOADBACKEND",
 ];
 
 /// Parses module arguments. Keys are case-insensitive; each must appear with a valid value.
@@ -80,6 +97,17 @@ pub fn parse_module_args(args: &[&[u8]]) -> Result<(Config, Vec<String>)> {
             "MODEL_CHUNK_SIZE" => config.model_chunk_size = number(1)?,
             "MODEL_EXECUTION_TIMEOUT" => config.model_execution_timeout = number(1000)?,
             "BACKEND_MEMORY_LIMIT" => config.backend_memory_limit = number(1)?,
+            "BACKEND_ALLOCATION_LIMIT" => config.backend_allocation_limit = number(1)?,
+            "ALLOW_OPERATORS" => {
+                config.allow_operators = redisai_backend_api::sandbox::parse_allow_list(&value)
+            }
+            "UNRESTRICTED_LOADBACKEND" => {
+                config.unrestricted_loadbackend = match value.to_ascii_lowercase().as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(bad()),
+                }
+            }
             _ => match Backend::parse(upper.as_bytes()) {
                 Some(backend) if !value.is_empty() => {
                     config.backends.push((backend, value.to_string()))
@@ -114,6 +142,18 @@ mod tests {
         assert_eq!(c.model_chunk_size, 100);
         assert_eq!(c.backends_path.as_deref(), Some("/x"));
         assert_eq!(c.backends, vec![(Backend::Onnx, "a/b.so".to_string())]);
+        let c = parse(
+            "BACKEND_ALLOCATION_LIMIT 64 ALLOW_OPERATORS aten::save,ReadFile UNRESTRICTED_LOADBACKEND YES",
+        )
+        .unwrap();
+        assert_eq!(c.backend_allocation_limit, 64);
+        assert_eq!(c.allow_operators, vec!["aten::save", "ReadFile"]);
+        assert!(c.unrestricted_loadbackend);
+        assert!(
+            !parse("UNRESTRICTED_LOADBACKEND no")
+                .unwrap()
+                .unrestricted_loadbackend
+        );
         let c = parse("INTRA_OP_PARALLELISM 2 INTER_OP_PARALLELISM 3 MODEL_EXECUTION_TIMEOUT 1000 BACKEND_MEMORY_LIMIT 7").unwrap();
         assert_eq!((c.intra_op_parallelism, c.inter_op_parallelism), (2, 3));
         assert_eq!(
@@ -133,6 +173,8 @@ mod tests {
             ("MODEL_CHUNK_SIZE", "-1"),
             ("MODEL_EXECUTION_TIMEOUT", "999"),
             ("BACKEND_MEMORY_LIMIT", "1.5"),
+            ("BACKEND_ALLOCATION_LIMIT", "0"),
+            ("UNRESTRICTED_LOADBACKEND", "1"),
         ];
         for (k, v) in cases {
             let err = Error::ModuleArgument {

@@ -1,5 +1,6 @@
 //! A stored model: its persisted description (blob and options) plus the backend's live model.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use redisai_backend_api::{Device as AbiDevice, ModelOptions};
@@ -18,6 +19,9 @@ pub struct Model {
     device: Device,
     runner: Box<dyn ModelRunner>,
     stats: Arc<RunStats>,
+    /// Set when the key no longer holds this model (deleted, replaced, flushed): requests still
+    /// waiting to fill a batch of it are run with what there is, since nothing can add to it.
+    orphaned: AtomicBool,
 }
 
 impl std::fmt::Debug for Model {
@@ -88,6 +92,7 @@ impl Model {
             device,
             runner,
             stats,
+            orphaned: AtomicBool::new(false),
         })
     }
 
@@ -121,12 +126,29 @@ impl Model {
         self.record.outputs.len()
     }
 
-    /// Auto-batching parameters, when BATCHSIZE > 0.
+    /// Auto-batching parameters, when BATCHSIZE > 0. Once the model is orphaned, MINBATCHSIZE no
+    /// longer holds its requests back.
     pub fn batch_params(&self) -> Option<BatchParams> {
+        let minbatchsize = if self.is_orphaned() {
+            0
+        } else {
+            self.record.minbatchsize
+        };
         (self.record.batchsize > 0).then_some(BatchParams {
             batchsize: self.record.batchsize,
-            minbatchsize: self.record.minbatchsize,
+            minbatchsize,
             minbatchtimeout_ms: self.record.minbatchtimeout,
         })
+    }
+
+    /// Marks the model as no longer stored under its key (see `orphaned`). The caller wakes the
+    /// model's run queue so that requests held for a batch run.
+    pub fn orphan(&self) {
+        self.orphaned.store(true, Ordering::Release);
+    }
+
+    /// Whether [`Model::orphan`] was called.
+    pub fn is_orphaned(&self) -> bool {
+        self.orphaned.load(Ordering::Acquire)
     }
 }

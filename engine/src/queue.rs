@@ -78,6 +78,14 @@ impl RunQueue {
         }
     }
 
+    /// Wakes every sleeping worker, so each re-reads the queue (a model's batching changed).
+    pub fn wake_all(&self) {
+        let sleeping = self.lock().sleeping > 0;
+        if sleeping {
+            self.wake.notify_all();
+        }
+    }
+
     fn worker_loop(self: Arc<Self>, stats: Arc<WorkerStats>, clock: ThreadCpuClock) {
         loop {
             let batch = {
@@ -202,6 +210,13 @@ impl RunQueues {
         index.insert(name.to_string(), queues.len());
         queues.push(Arc::clone(&queue));
         Ok(queue)
+    }
+
+    /// The queue named `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<Arc<RunQueue>> {
+        let index = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        let queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        index.get(name).map(|&i| Arc::clone(&queues[i]))
     }
 
     /// Every queue, in creation order.

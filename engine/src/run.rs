@@ -172,6 +172,11 @@ pub fn execute(batch: Vec<RunRequest>) {
     };
     let micros = started.elapsed().as_micros() as u64;
     let stats = model.stats();
+    // No request may get an output larger than a tensor may be (each its own part of a batch).
+    let result = result.and_then(|per_request| {
+        crate::limits::check_outputs(per_request.iter().flatten().flatten())?;
+        Ok(per_request)
+    });
     match result {
         Ok(per_request) => {
             for (r, outs) in live.into_iter().zip(per_request) {
@@ -211,7 +216,12 @@ fn execute_script(request: RunRequest) {
     let result = catch_unwind(AssertUnwindSafe(|| {
         op.script.run(&call, &*op.host, op.n_outputs)
     }))
-    .unwrap_or_else(|_| Err("ERR internal error while running the script".into()));
+    .unwrap_or_else(|_| Err("ERR internal error while running the script".into()))
+    .and_then(|outs| {
+        crate::limits::check_outputs(outs.iter().flatten())
+            .map(|()| outs)
+            .map_err(|e| e.to_string())
+    });
     let micros = started.elapsed().as_micros() as u64;
     let stats = Arc::clone(op.script.stats());
     drop(call);

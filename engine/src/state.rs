@@ -24,6 +24,10 @@ impl Engine {
             inter_op_parallelism: config.inter_op_parallelism as u32,
             model_execution_timeout_ms: config.model_execution_timeout as u64,
             backend_memory_limit_mb: config.backend_memory_limit as u64,
+            allocation_limit_bytes: (config.backend_allocation_limit as u64)
+                .saturating_mul(1024 * 1024),
+            allowed_operators: config.allow_operators.clone(),
+            unrestricted_loadbackend: config.unrestricted_loadbackend,
         };
         let path = config
             .backends_path

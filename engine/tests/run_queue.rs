@@ -258,3 +258,36 @@ fn a_request_waiting_for_a_batch_still_times_out() {
     assert!(runs.lock().unwrap().is_empty());
     assert_eq!(model.stats().calls(), 0);
 }
+
+#[test]
+fn requests_held_for_a_batch_run_once_their_model_is_orphaned() {
+    let (registry, runs) = setup(Behaviour::Double);
+    // BATCHSIZE 8 MINBATCHSIZE 4, no MINBATCHTIMEOUT: two requests of one row each wait.
+    let model = Arc::new(Model::create(&registry, record(8, 4, 0), b"k").unwrap());
+    let queues = RunQueues::new(1, no_cpu_clock);
+    let first = submit(&queues, &model, rows(1, 1.0), None);
+    let second = submit(&queues, &model, rows(1, 2.0), None);
+    assert!(first.recv_timeout(Duration::from_millis(100)).is_err());
+    // The key was deleted: nothing can fill the batch any more, so what there is runs.
+    model.orphan();
+    queues.get("CPU").unwrap().wake_all();
+    assert_eq!(values(first.recv_timeout(WAIT).unwrap()), vec![2.0; 3]);
+    assert_eq!(values(second.recv_timeout(WAIT).unwrap()), vec![4.0; 3]);
+    assert_eq!(*runs.lock().unwrap(), vec![2]);
+}
+
+#[test]
+fn outputs_larger_than_a_tensor_may_be_are_refused() {
+    let (registry, _) = setup(Behaviour::Double);
+    let model = Arc::new(Model::create(&registry, record(0, 0, 0), b"k").unwrap());
+    let queues = RunQueues::new(1, no_cpu_clock);
+    // 100 rows of 3 floats: 1200 bytes, over a 1000-byte proto-max-bulk-len (the other tests'
+    // tensors, which may run meanwhile, are all far smaller).
+    redisai_engine::limits::set_max_tensor_bytes(1000);
+    let outcome = submit(&queues, &model, rows(100, 1.0), None).recv_timeout(WAIT);
+    redisai_engine::limits::set_max_tensor_bytes(512 * 1024 * 1024);
+    match outcome.unwrap() {
+        RunOutcome::Failed(e) => assert_eq!(e, Error::TensorTooLarge(1000)),
+        other => panic!("unexpected {other:?}"),
+    }
+}

@@ -19,7 +19,7 @@ pub fn config(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         match parse_config(&argv)? {
             ConfigCmd::LoadBackend(backend, path) => {
                 let path = String::from_utf8_lossy(path).into_owned();
-                match engine.registry.load(backend, &path) {
+                match engine.registry.load_at_runtime(backend, &path) {
                     Ok(()) => {
                         crate::log::notice(
                             ctx,

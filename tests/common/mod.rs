@@ -43,6 +43,8 @@ pub struct Server {
     dir: tempfile::TempDir,
     module_args: Vec<String>,
     extra: Vec<String>,
+    /// RLIMIT_AS of the server process, when set (`prlimit --as`).
+    address_space: Option<u64>,
 }
 
 impl Server {
@@ -62,6 +64,28 @@ impl Server {
         Server::launch(module_args, &[], &[])
     }
 
+    /// [`Server::with`] under an address-space limit (bytes): a test of an attack on the host's
+    /// memory cannot take the machine down even if the defence fails.
+    pub fn with_address_space(module_args: &[&str], extra: &[&str], bytes: u64) -> Server {
+        let mut server = Server::unstarted(module_args, extra);
+        server.address_space = Some(bytes);
+        server
+            .spawn()
+            .unwrap_or_else(|log| panic!("redis-server did not start:\n{log}"));
+        server
+    }
+
+    fn unstarted(module_args: &[&str], extra: &[&str]) -> Server {
+        let owned = |args: &[&str]| args.iter().map(|s| s.to_string()).collect();
+        Server {
+            child: None,
+            dir: tempfile::tempdir().expect("temp dir"),
+            module_args: owned(module_args),
+            extra: owned(extra),
+            address_space: None,
+        }
+    }
+
     /// [`Server::with`] on a directory that already holds `files` (path relative to the server's
     /// `dir`, contents) before it starts: an RDB file (`dump.rdb`) or AOF files to load.
     pub fn with_files(module_args: &[&str], extra: &[&str], files: &[(&str, &[u8])]) -> Server {
@@ -74,18 +98,13 @@ impl Server {
         extra: &[&str],
         files: &[(&str, &[u8])],
     ) -> Result<Server, String> {
-        let owned = |args: &[&str]| args.iter().map(|s| s.to_string()).collect();
-        let mut server = Server {
-            child: None,
-            dir: tempfile::tempdir().expect("temp dir"),
-            module_args: owned(module_args),
-            extra: owned(extra),
-        };
+        let server = Server::unstarted(module_args, extra);
         for (path, contents) in files {
             let path = server.dir().join(path);
             std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
             std::fs::write(&path, contents).expect("write a file into the server's dir");
         }
+        let mut server = server;
         server.spawn().map(|()| server)
     }
 
@@ -103,7 +122,15 @@ impl Server {
 
     fn spawn(&mut self) -> Result<(), String> {
         let _ = std::fs::remove_file(self.socket());
-        let mut cmd = Command::new("redis-server");
+        // prlimit(1) sets the limit and then runs redis-server in its own process.
+        let mut cmd = match self.address_space {
+            Some(bytes) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--as={bytes}")).arg("redis-server");
+                c
+            }
+            None => Command::new("redis-server"),
+        };
         cmd.arg("--port").arg("0");
         cmd.arg("--unixsocket").arg(self.socket());
         cmd.arg("--dir").arg(self.dir.path());

@@ -21,7 +21,7 @@ pub use dlpark::ffi::{
 };
 
 /// Version of this ABI. Bump on any change of the types or the table below.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// The one symbol a backend exports, of type [`InitFn`].
 pub const INIT_SYMBOL: &[u8] = b"redisai_backend_init\0";
@@ -66,6 +66,11 @@ pub struct RaiConfig {
     pub inter_op_parallelism: u32,
     pub model_execution_timeout_ms: u64,
     pub backend_memory_limit_mb: u64,
+    /// Bytes one allocation of the backend may take at most (0: no limit).
+    pub allocation_limit_bytes: u64,
+    /// ALLOW_OPERATORS: operator names outside the sandbox policy that are allowed anyway,
+    /// separated by commas (empty: none).
+    pub allowed_operators: RaiStr,
 }
 
 /// Device kinds of [`RaiModelOptions::device_kind`].
@@ -146,6 +151,8 @@ pub struct BackendVTable {
     ) -> i32,
     /// Releases a string this table returned.
     pub free_string: unsafe extern "C" fn(s: *mut c_char),
+    /// Changes the allocation limit (bytes; 0: none) for the allocations that follow.
+    pub set_allocation_limit: unsafe extern "C" fn(backend: *mut c_void, bytes: u64),
     /// Compiles a script (null for backends without scripts: all but TORCH).
     pub script_create: Option<ScriptCreateFn>,
     /// Releases a script.

@@ -65,12 +65,15 @@ impl Plugin {
             unsafe { library.get(FREE_INIT_ERROR_SYMBOL) }
                 .map_err(|e| format!("{}: not a RedisAI backend ({e})", path.display()))?;
         let path_bytes = path.as_os_str().as_encoded_bytes();
+        let allowed = config.allowed_operators.join(",");
         let raw = RaiConfig {
             library_path: RaiStr::new(path_bytes),
             intra_op_parallelism: config.intra_op_parallelism,
             inter_op_parallelism: config.inter_op_parallelism,
             model_execution_timeout_ms: config.model_execution_timeout_ms,
             backend_memory_limit_mb: config.backend_memory_limit_mb,
+            allocation_limit_bytes: config.allocation_limit_bytes,
+            allowed_operators: RaiStr::new(allowed.as_bytes()),
         };
         let mut err: *mut c_char = std::ptr::null_mut();
         // SAFETY: valid config and error slot for the call.
@@ -97,6 +100,13 @@ impl Plugin {
     pub(crate) fn table(&self) -> &BackendVTable {
         // SAFETY: checked non-null at load; never freed while the library is mapped.
         unsafe { &*self.vtable }
+    }
+
+    /// Changes the backend's allocation limit (bytes; 0: none).
+    pub fn set_allocation_limit(&self, bytes: u64) {
+        let t = self.table();
+        // SAFETY: table function called with its own backend pointer.
+        unsafe { (t.set_allocation_limit)(t.backend, bytes) }
     }
 
     /// The runtime's version string.

@@ -19,6 +19,7 @@ pub mod host;
 pub mod host_script;
 pub mod plugin;
 pub mod plugin_script;
+pub mod sandbox;
 mod script;
 mod types;
 

@@ -31,6 +31,10 @@ pub trait BackendPlugin: Sized + Send + Sync + 'static {
 
     /// Builds a model from its serialized blob; the error text is the reply sent to the client.
     fn create_model(&self, blob: &[u8], options: &ModelOptions) -> Result<Self::Model, String>;
+
+    /// The host's allocation limit changed (bytes; 0: none): allocations from now on follow it.
+    /// Backends that enforce the limit themselves (see [`crate::sandbox`]) override this.
+    fn set_allocation_limit(&self, _bytes: u64) {}
 }
 
 /// A model built by a backend. `run` may be called from several worker threads at once.
@@ -191,12 +195,16 @@ unsafe fn init_with<B: BackendPlugin>(
     let raw = unsafe { &*config };
     // SAFETY: the host passes a valid borrowed path.
     let path = unsafe { raw.library_path.as_bytes() };
+    // SAFETY: the host passes a valid borrowed string.
+    let allowed = unsafe { raw.allowed_operators.as_bytes() };
     let config = BackendConfig {
         library_path: PathBuf::from(String::from_utf8_lossy(path).into_owned()),
         intra_op_parallelism: raw.intra_op_parallelism,
         inter_op_parallelism: raw.inter_op_parallelism,
         model_execution_timeout_ms: raw.model_execution_timeout_ms,
         backend_memory_limit_mb: raw.backend_memory_limit_mb,
+        allocation_limit_bytes: raw.allocation_limit_bytes,
+        allowed_operators: crate::sandbox::parse_allow_list(&String::from_utf8_lossy(allowed)),
     };
     let mut table = std::ptr::null();
     // SAFETY: forwarded from the caller.
@@ -214,6 +222,7 @@ unsafe fn init_with<B: BackendPlugin>(
                 model_io_name: model_io_name::<B>,
                 model_run: model_run::<B>,
                 free_string,
+                set_allocation_limit: set_allocation_limit::<B>,
                 script_create: None,
                 script_free: None,
                 script_run: None,
@@ -327,6 +336,12 @@ pub(crate) unsafe fn model_options(opts: &RaiModelOptions) -> ModelOptions {
         // SAFETY: as above.
         outputs: unsafe { strings(opts.outputs, opts.n_outputs) },
     }
+}
+
+unsafe extern "C" fn set_allocation_limit<B: BackendPlugin>(backend: *mut c_void, bytes: u64) {
+    // SAFETY: the host passes the table's own backend pointer.
+    let b = unsafe { backend_ref::<B>(backend) };
+    let _ = catch_unwind(AssertUnwindSafe(|| b.set_allocation_limit(bytes)));
 }
 
 unsafe extern "C" fn model_free<B: BackendPlugin>(model: *mut c_void) {

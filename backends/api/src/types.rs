@@ -17,6 +17,10 @@ pub struct BackendConfig {
     pub model_execution_timeout_ms: u64,
     /// BACKEND_MEMORY_LIMIT in MB (0 = no limit).
     pub backend_memory_limit_mb: u64,
+    /// Bytes one allocation may take at most (0 = no limit); see [`crate::sandbox`].
+    pub allocation_limit_bytes: u64,
+    /// ALLOW_OPERATORS: operators allowed beyond the backend's sandbox policy.
+    pub allowed_operators: Vec<String>,
 }
 
 impl BackendConfig {

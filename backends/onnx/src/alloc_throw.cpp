@@ -5,14 +5,18 @@
 // functions ask the Rust side for the memory and throw when it refuses.
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <stdexcept>
+#include <string>
 
 extern "C" {
 
 // Implemented in allocator.rs. Returns 0 with the block in *out, 1 when the memory limit would be
 // exceeded, 2 when the system allocator failed.
 int redisai_ort_checked_alloc(std::size_t size, void** out);
+// Implemented in allocator.rs: the largest single block.
+uint64_t redisai_ort_allocation_limit(void);
 
 static void* alloc_or_throw(std::size_t size) {
     void* block = nullptr;
@@ -21,6 +25,12 @@ static void* alloc_or_throw(std::size_t size) {
             return block;
         case 1:
             throw std::runtime_error("Onnxruntime memory limit exceeded, memory allocation failed.");
+        case 3:
+            // redisai_backend_api::sandbox::allocation_refused's text.
+            throw std::runtime_error("ERR backend allocation of " + std::to_string(size) +
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(redisai_ort_allocation_limit()) +
+                                     " bytes (BACKEND_ALLOCATION_LIMIT)");
         default:
             throw std::bad_alloc();
     }

@@ -1,6 +1,7 @@
 //! The allocator of CPU sessions: counts the bytes ONNX Runtime holds and its allocator calls
 //! (INFO `onnxruntime_memory`, `onnxruntime_memory_access_num`) and enforces
-//! BACKEND_MEMORY_LIMIT.
+//! BACKEND_MEMORY_LIMIT (all blocks together) and the allocation limit (one block:
+//! BACKEND_ALLOCATION_LIMIT, or maxmemory when lower; docs/security.md).
 //!
 //! It is registered once with the environment (`RegisterAllocator`); CPU sessions opt in with
 //! `session.use_env_allocators`, so the buffers of their session state come from here: small
@@ -26,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ort::environment::Environment;
 use ort::sys::{OrtAllocator, OrtAllocatorType, OrtMemType, OrtMemoryInfo};
 use ort::AsPointer;
+use redisai_backend_api::sandbox::AllocationLimit;
 
 /// The error text of an allocation over BACKEND_MEMORY_LIMIT (thrown by alloc_throw.cpp).
 pub const MEMORY_LIMIT_EXCEEDED: &str =
@@ -38,6 +40,8 @@ const HEADER: usize = ALIGN;
 
 /// BACKEND_MEMORY_LIMIT in bytes (0: no limit).
 static LIMIT: AtomicU64 = AtomicU64::new(0);
+/// The largest single block.
+static ALLOCATION_LIMIT: AllocationLimit = AllocationLimit::unlimited();
 /// Bytes currently allocated (headers included).
 static IN_USE: AtomicU64 = AtomicU64::new(0);
 /// Successful `Alloc`/`Reserve` calls plus `Free` calls.
@@ -61,8 +65,20 @@ extern "system" {
     fn redisai_ort_reserve(this: *const OrtAllocator, size: usize) -> *mut c_void;
 }
 
+/// Sets the largest single block (bytes; 0: no limit).
+pub fn set_allocation_limit(bytes: u64) {
+    ALLOCATION_LIMIT.set(bytes);
+}
+
+/// The largest single block now (u64::MAX: no limit), for the C++ side's error text.
+#[no_mangle]
+pub extern "C" fn redisai_ort_allocation_limit() -> u64 {
+    ALLOCATION_LIMIT.get()
+}
+
 /// Allocates `size` bytes for ONNX Runtime. Returns 0 with the block in `*out`, 1 when the block
-/// would take the allocator over BACKEND_MEMORY_LIMIT, 2 when the system allocator failed.
+/// would take the allocator over BACKEND_MEMORY_LIMIT, 2 when the system allocator failed, 3 when
+/// the block alone is over the allocation limit.
 ///
 /// # Safety
 /// `out` must be valid for a write (the C++ trampoline passes a local).
@@ -75,6 +91,9 @@ pub unsafe extern "C" fn redisai_ort_checked_alloc(size: usize, out: *mut *mut c
         return 2;
     };
     let bytes = total as u64;
+    if ALLOCATION_LIMIT.check(size as u64).is_err() {
+        return 3;
+    }
     // Reserve the bytes first, so concurrent allocations cannot overshoot the limit together.
     let before = IN_USE.fetch_add(bytes, Ordering::Relaxed);
     let limit = LIMIT.load(Ordering::Relaxed);

@@ -12,6 +12,8 @@
 /// The error text, as RedisAI's ONNX Runtime gives it.
 pub const EXTERNAL_DATA_REFUSED: &str = "Initializer tensors with external data is not allowed.";
 
+use crate::proto::{Fields, Value};
+
 /// Nesting deeper than this is not inspected further (ONNX Runtime refuses it anyway).
 const MAX_DEPTH: u32 = 64;
 
@@ -46,67 +48,6 @@ enum Kind {
     Attribute,
     Sparse,
     Tensor,
-}
-
-/// A field of a protobuf message: its number and its value.
-enum Value<'a> {
-    Varint(u64),
-    Bytes(&'a [u8]),
-    Other,
-}
-
-/// Iterates over the fields of one message; stops at its end or at malformed input.
-struct Fields<'a> {
-    buf: &'a [u8],
-}
-
-fn varint(buf: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = buf.split_first()?;
-        *buf = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-impl<'a> Fields<'a> {
-    fn next_field(&mut self) -> Option<(u64, Value<'a>)> {
-        let key = varint(&mut self.buf)?;
-        let value = match key & 7 {
-            0 => Value::Varint(varint(&mut self.buf)?),
-            1 => {
-                self.buf = self.buf.get(8..)?;
-                Value::Other
-            }
-            2 => {
-                let len = usize::try_from(varint(&mut self.buf)?).ok()?;
-                let bytes = self.buf.get(..len)?;
-                self.buf = &self.buf[len..];
-                Value::Bytes(bytes)
-            }
-            5 => {
-                self.buf = self.buf.get(4..)?;
-                Value::Other
-            }
-            _ => return None,
-        };
-        Some((key >> 3, value))
-    }
-}
-
-impl<'a> Iterator for Fields<'a> {
-    type Item = (u64, Value<'a>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.buf.is_empty() {
-            return None;
-        }
-        self.next_field()
-    }
 }
 
 /// The kind of the sub-message in `field` of a `kind` message, if the walk must visit it.

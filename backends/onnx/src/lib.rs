@@ -8,11 +8,14 @@
 //! - [`allocator`]: the counting allocator of CPU sessions (INFO fields, BACKEND_MEMORY_LIMIT);
 //! - [`watchdog`]: the MODEL_EXECUTION_TIMEOUT kill switch;
 //! - [`external_data`]: refuses models with external initializers;
+//! - [`domains`]: refuses operators of domains ONNX Runtime does not ship (the sandbox policy);
 //! - `model`: sessions and runs; `tensors`: conversions of inputs and outputs.
 
 pub mod allocator;
+pub mod domains;
 pub mod external_data;
 mod model;
+mod proto;
 mod tensors;
 pub mod watchdog;
 
@@ -91,6 +94,8 @@ impl BackendPlugin for OnnxBackend {
             .map_err(|e| e.message().to_string())?;
         let limit = config.backend_memory_limit_mb.saturating_mul(1_000_000);
         allocator::register(&env, limit)?;
+        allocator::set_allocation_limit(config.allocation_limit_bytes);
+        domains::set_allow_list(&config.allowed_operators);
         let version = runtime_version(&library)?;
         Ok(OnnxBackend {
             runtime: Arc::new(Runtime {
@@ -104,6 +109,10 @@ impl BackendPlugin for OnnxBackend {
 
     fn version(&self) -> String {
         self.version.clone()
+    }
+
+    fn set_allocation_limit(&self, bytes: u64) {
+        allocator::set_allocation_limit(bytes)
     }
 
     fn info(&self) -> Vec<(String, String)> {
@@ -127,6 +136,7 @@ impl BackendPlugin for OnnxBackend {
         if external_data::model_has_external_data(blob) {
             return Err(external_data::EXTERNAL_DATA_REFUSED.into());
         }
+        domains::check(blob)?;
         OnnxModel::new(Arc::clone(&self.runtime), blob, options.device)
     }
 }

@@ -16,6 +16,7 @@ use ort::ep::{self, ExecutionProvider};
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{RunOptions, Session, SessionInputValue};
 use redisai_backend_api::plugin::PluginModel;
+use redisai_backend_api::sandbox::ALLOCATION_REFUSED_PREFIX;
 use redisai_backend_api::{Device, OutputTensor, TensorRef};
 
 use crate::allocator::MEMORY_LIMIT_EXCEEDED;
@@ -29,8 +30,18 @@ const MAX_SESSIONS: usize = 64;
 /// a directory that does not exist, so no file is ever read.
 const NO_EXTERNAL_DATA_DIR: &str = "/nonexistent/redisai-onnx-external-data-is-not-allowed";
 
+/// The allocation limit's own error line, when `message` (ONNX Runtime's) carries it.
+fn allocation_refusal(message: &str) -> Option<String> {
+    let at = message.find(ALLOCATION_REFUSED_PREFIX)?;
+    let line = message[at..].lines().next().unwrap_or_default();
+    Some(line.to_string())
+}
+
 /// The message of a session creation error, as the client sees it.
 fn creation_error(message: String) -> String {
+    if let Some(refusal) = allocation_refusal(&message) {
+        return refusal;
+    }
     if message.contains(MEMORY_LIMIT_EXCEEDED) {
         return format!("Exception during initialization: {MEMORY_LIMIT_EXCEEDED}");
     }
@@ -39,6 +50,9 @@ fn creation_error(message: String) -> String {
 
 /// The message of a run error, as the client sees it.
 fn run_error(message: String) -> String {
+    if let Some(refusal) = allocation_refusal(&message) {
+        return refusal;
+    }
     if message.contains(MEMORY_LIMIT_EXCEEDED) {
         return MEMORY_LIMIT_EXCEEDED.to_string();
     }

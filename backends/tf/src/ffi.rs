@@ -28,7 +28,8 @@ opaque!(
     TF_ImportGraphDefOptions,
     TF_SessionOptions,
     TF_Session,
-    TF_Tensor
+    TF_Tensor,
+    TF_Function
 );
 
 /// `TF_DataType` (tf_datatype.h).
@@ -104,6 +105,25 @@ extern "C" {
     );
     pub fn TF_GraphOperationByName(graph: *mut TF_Graph, name: *const c_char) -> *mut TF_Operation;
     pub fn TF_OperationOpType(oper: *mut TF_Operation) -> *const c_char;
+    pub fn TF_GraphNextOperation(graph: *mut TF_Graph, pos: *mut usize) -> *mut TF_Operation;
+    pub fn TF_GraphNumFunctions(graph: *mut TF_Graph) -> c_int;
+    pub fn TF_GraphGetFunctions(
+        graph: *mut TF_Graph,
+        funcs: *mut *mut TF_Function,
+        max_func: c_int,
+        status: *mut TF_Status,
+    ) -> c_int;
+    pub fn TF_FunctionToFunctionDef(
+        func: *mut TF_Function,
+        output_func_def: *mut TF_Buffer,
+        status: *mut TF_Status,
+    );
+    pub fn TF_DeleteFunction(func: *mut TF_Function);
+
+    // Buffers (tf_buffer.h) and the op registry (c_api.h)
+    pub fn TF_NewBuffer() -> *mut TF_Buffer;
+    pub fn TF_DeleteBuffer(buffer: *mut TF_Buffer);
+    pub fn TF_GetAllOpList() -> *mut TF_Buffer;
 
     // Sessions (c_api.h)
     pub fn TF_NewSessionOptions() -> *mut TF_SessionOptions;

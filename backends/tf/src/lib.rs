@@ -18,9 +18,12 @@
 //! environment keeps the warnings out; the plugin does not set it itself (changing the
 //! environment of a running, multi-threaded server is not safe).
 
+mod alloc;
 mod config;
 mod ffi;
+pub mod graph_check;
 mod model;
+pub mod policy;
 mod tensors;
 mod tf;
 
@@ -46,6 +49,9 @@ impl BackendPlugin for TfBackend {
     type Model = TfModel;
 
     fn init(config: &BackendConfig) -> Result<Self, String> {
+        // First: TensorFlow must not have created its CPU allocator yet.
+        alloc::install(config.allocation_limit_bytes);
+        policy::set_allow_list(&config.allowed_operators);
         Ok(TfBackend {
             version: tf::version(),
             session_config: config::session_config(
@@ -61,6 +67,10 @@ impl BackendPlugin for TfBackend {
 
     fn info(&self) -> Vec<(String, String)> {
         vec![("TensorFlow_version".into(), self.version.clone())]
+    }
+
+    fn set_allocation_limit(&self, bytes: u64) {
+        alloc::set_limit(bytes)
     }
 
     fn create_model(&self, blob: &[u8], options: &ModelOptions) -> Result<TfModel, String> {

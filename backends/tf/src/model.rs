@@ -43,6 +43,8 @@ impl TfModel {
         config: &[u8],
     ) -> Result<TfModel, String> {
         let graph = Graph::import(graph_def)?;
+        // Before any session exists: nothing of the graph has run yet.
+        crate::graph_check::check(&graph)?;
         let mut feeds = Vec::with_capacity(inputs.len());
         for name in inputs {
             match graph.operation(name) {
@@ -98,7 +100,10 @@ impl PluginModel for TfModel {
             .iter()
             .map(to_input)
             .collect::<Result<Vec<Tensor>, String>>()?;
-        let produced = self.session.run(&self.feeds.0, &tensors, &self.fetches.0)?;
+        let produced = self
+            .session
+            .run(&self.feeds.0, &tensors, &self.fetches.0)
+            .map_err(crate::alloc::run_error)?;
         drop(tensors);
         produced
             .into_iter()

@@ -22,6 +22,26 @@ unsafe fn c_text(s: *const c_char) -> String {
     unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned()
 }
 
+/// Every op TensorFlow registers, as its serialized `OpList`.
+pub fn all_ops() -> Vec<u8> {
+    // SAFETY: no preconditions; the buffer is owned by the caller.
+    let buffer = unsafe { TF_GetAllOpList() };
+    if buffer.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: the buffer holds `length` bytes at `data`; deleted once after the copy.
+    unsafe {
+        let b = &*buffer;
+        let bytes = if b.data.is_null() {
+            Vec::new()
+        } else {
+            std::slice::from_raw_parts(b.data.cast::<u8>(), b.length).to_vec()
+        };
+        TF_DeleteBuffer(buffer);
+        bytes
+    }
+}
+
 /// TensorFlow's version string (`TF_Version()`, e.g. `2.21.0`).
 pub fn version() -> String {
     // SAFETY: TF_Version returns a static NUL-terminated string.
@@ -94,6 +114,72 @@ impl Graph {
         }
         status.check()?;
         Ok(graph)
+    }
+
+    /// The op types of every operation of the graph.
+    pub fn op_types(&self) -> Vec<String> {
+        let mut types = Vec::new();
+        let mut pos = 0usize;
+        loop {
+            // SAFETY: a live graph and a cursor TensorFlow advances.
+            let oper = unsafe { TF_GraphNextOperation(self.0.as_ptr(), &mut pos) };
+            if oper.is_null() {
+                return types;
+            }
+            // SAFETY: a live operation of the graph; its type is a string the graph owns.
+            types.push(unsafe { c_text(TF_OperationOpType(oper)) });
+        }
+    }
+
+    /// The serialized `FunctionDef` of every function of the graph's library.
+    pub fn function_defs(&self) -> Result<Vec<Vec<u8>>, String> {
+        // SAFETY: a live graph.
+        let count = unsafe { TF_GraphNumFunctions(self.0.as_ptr()) };
+        let mut functions: Vec<*mut TF_Function> =
+            vec![ptr::null_mut(); usize::try_from(count).unwrap_or(0)];
+        let status = Status::new();
+        // SAFETY: room for `count` functions; TensorFlow hands over new references, deleted below.
+        let got = unsafe {
+            TF_GraphGetFunctions(
+                self.0.as_ptr(),
+                functions.as_mut_ptr(),
+                count,
+                status.as_ptr(),
+            )
+        };
+        functions.truncate(usize::try_from(got).unwrap_or(0));
+        let result = status.check().and_then(|()| {
+            functions
+                .iter()
+                .map(|&function| {
+                    // SAFETY: no preconditions; checked for null.
+                    let buffer = unsafe { TF_NewBuffer() };
+                    if buffer.is_null() {
+                        return Err("ERR TF_NewBuffer failed".to_string());
+                    }
+                    let status = Status::new();
+                    // SAFETY: a live function and buffer; TensorFlow fills the buffer.
+                    unsafe { TF_FunctionToFunctionDef(function, buffer, status.as_ptr()) };
+                    // SAFETY: the buffer holds `length` bytes at `data` (or nothing).
+                    let bytes = unsafe {
+                        let b = &*buffer;
+                        if b.data.is_null() || b.length == 0 {
+                            Vec::new()
+                        } else {
+                            std::slice::from_raw_parts(b.data.cast::<u8>(), b.length).to_vec()
+                        }
+                    };
+                    // SAFETY: created above, deleted once.
+                    unsafe { TF_DeleteBuffer(buffer) };
+                    status.check().map(|()| bytes)
+                })
+                .collect()
+        });
+        for function in functions {
+            // SAFETY: a reference returned by TF_GraphGetFunctions, released once.
+            unsafe { TF_DeleteFunction(function) };
+        }
+        result
     }
 
     /// The operation named `name`, if the graph has one.

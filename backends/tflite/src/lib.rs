@@ -16,6 +16,7 @@
 //! Error texts are RedisAI's TFLite backend ones (SPEC §5.5), sent bare (without `ERR `), as
 //! RedisAI did.
 
+mod alloc;
 mod flat;
 mod model;
 mod ops;
@@ -58,8 +59,16 @@ impl BackendPlugin for TfliteBackend {
 
     /// Nothing to load: the engine is linked into the plugin. Thread settings do not apply
     /// (RedisAI's TFLite backend ignored them too; tract runs each model on the calling thread).
-    fn init(_config: &BackendConfig) -> Result<Self, String> {
+    /// The allocation limit bounds every block the plugin allocates (`alloc`) and every value a
+    /// model computes (checked from the shapes before a model is accepted and before a batched
+    /// run).
+    fn init(config: &BackendConfig) -> Result<Self, String> {
+        alloc::LIMIT.set(config.allocation_limit_bytes);
         Ok(TfliteBackend)
+    }
+
+    fn set_allocation_limit(&self, bytes: u64) {
+        alloc::LIMIT.set(bytes)
     }
 
     fn version(&self) -> String {

@@ -18,6 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use redisai_backend_api::plugin::PluginModel;
+use redisai_backend_api::sandbox::ALLOCATION_REFUSED_PREFIX;
 use redisai_backend_api::{OutputTensor, TensorRef};
 use tract_tflite::internal::*;
 
@@ -25,6 +26,32 @@ use crate::flat::Flat;
 use crate::tensors::{dtype_of, tensor_from_bytes, to_output};
 use crate::{translate, ALLOCATE_FAILED, CONSTRUCT_FAILED, GPU_FAILED, INPUT_COUNT};
 use crate::{INVOKE_FAILED, LOAD_FAILED, OUTPUT_COUNT, RESIZE_FAILED, TYPE_MISMATCH};
+
+/// The byte size of the largest value `plan` computes when its batch symbol `N` (if any) is
+/// `batch`: tract sizes every value from the shapes alone, so this is known before anything is
+/// allocated. `u64::MAX` when a size overflows or is not known.
+fn largest_value(plan: &TypedRunnableModel, batch: i64) -> u64 {
+    let model = plan.model();
+    let mut values = SymbolValues::default();
+    if let Some(n) = model.symbols.get("N") {
+        values = values.with(&n, batch);
+    }
+    let size = |fact: &TypedFact| -> Option<u64> {
+        fact.shape
+            .iter()
+            .try_fold(fact.datum_type.size_of() as u64, |bytes, dim| {
+                let d = u64::try_from(dim.eval(&values).to_i64().ok()?).ok()?;
+                bytes.checked_mul(d)
+            })
+    };
+    model
+        .nodes()
+        .iter()
+        .flat_map(|node| node.outputs.iter())
+        .map(|output| size(&output.fact).unwrap_or(u64::MAX))
+        .max()
+        .unwrap_or(0)
+}
 
 /// The longest detail appended to an error text.
 const MAX_DETAIL: usize = 400;
@@ -83,6 +110,10 @@ fn guarded<T>(f: impl FnOnce() -> TractResult<T>) -> Result<T, String> {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(detail(&format!("{e:#}"))),
         Err(payload) => {
+            // A tensor buffer over the allocation limit: its own error.
+            if let Some(refusal) = crate::alloc::take_refusal() {
+                return Err(refusal);
+            }
             let message = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -93,16 +124,24 @@ fn guarded<T>(f: impl FnOnce() -> TractResult<T>) -> Result<T, String> {
     }
 }
 
+/// `what: detail`, except for the allocation limit's error, which stands alone.
+fn failed(what: &str, detail: String) -> String {
+    if detail.starts_with(ALLOCATION_REFUSED_PREFIX) {
+        detail
+    } else {
+        format!("{what}: {detail}")
+    }
+}
+
 /// Builds and optimises the plan of `flat` (see [`translate::build`]).
 fn compile(flat: &Flat, batch: bool, gpu: bool) -> Result<Arc<TypedRunnableModel>, String> {
-    let graph = guarded(|| translate::build(flat, batch))
-        .map_err(|e| format!("{CONSTRUCT_FAILED}: {e}"))?;
+    let graph =
+        guarded(|| translate::build(flat, batch)).map_err(|e| failed(CONSTRUCT_FAILED, e))?;
     if gpu {
         // tract runs on the CPU only: there is no GPU delegate to set.
         return Err(GPU_FAILED.into());
     }
-    guarded(|| graph.into_optimized()?.into_runnable())
-        .map_err(|e| format!("{ALLOCATE_FAILED}: {e}"))
+    guarded(|| graph.into_optimized()?.into_runnable()).map_err(|e| failed(ALLOCATE_FAILED, e))
 }
 
 impl TfliteModel {
@@ -127,6 +166,8 @@ impl TfliteModel {
             Some(Ok(plan)) => (plan, true),
             _ => (compile(&flat, false, gpu)?, false),
         };
+        // A model whose values are too large even for one item is refused now.
+        crate::alloc::LIMIT.check(largest_value(&plan, 1))?;
         Ok(TfliteModel {
             inputs: flat.inputs().map(|i| flat.name(i)).collect(),
             outputs: flat.outputs().map(|i| flat.name(i)).collect(),
@@ -166,8 +207,15 @@ impl PluginModel for TfliteModel {
             .zip(&self.specs)
             .map(|(t, spec)| self.input(t, spec))
             .collect::<Result<TVec<_>, String>>()?;
-        let produced =
-            guarded(|| self.plan.run(values)).map_err(|e| format!("{INVOKE_FAILED}: {e}"))?;
+        if self.batch {
+            let n = values
+                .first()
+                .and_then(|v| v.shape().first())
+                .copied()
+                .unwrap_or(1);
+            crate::alloc::LIMIT.check(largest_value(&self.plan, n as i64))?;
+        }
+        let produced = guarded(|| self.plan.run(values)).map_err(|e| failed(INVOKE_FAILED, e))?;
         if produced.len() != self.outputs.len() {
             return Err(OUTPUT_COUNT.into());
         }

@@ -79,6 +79,16 @@ void shim_abi_sizes(size_t* str, size_t* input, size_t* output, size_t* reply, s
 void shim_free_string(char* s);
 // Registers the redis / redisAI TorchScript operators (once per process). Non-zero on failure.
 int32_t shim_register_ops(char** err);
+// Applies the TorchScript sandbox (sandbox.h): removes the operators and custom classes the
+// policy refuses and caps libtorch's CPU allocations at `allocation_limit` bytes (0: no cap).
+// Once per process (later calls only change the cap). Non-zero on failure.
+int32_t shim_sandbox_apply(uint64_t allocation_limit, char** err);
+// Changes the allocation cap (bytes; 0: none).
+void shim_set_allocation_limit(uint64_t bytes);
+// Every operator TorchScript can call now, one schema a line (malloc'ed; tests).
+char* shim_registered_operators(void);
+// Every method of every custom class, one schema a line (malloc'ed; tests).
+char* shim_custom_class_methods(void);
 // The libtorch version ("2.13.0").
 char* shim_version(void);
 // Thread pools (0 = libtorch's default). Non-zero on failure.

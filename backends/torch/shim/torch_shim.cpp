@@ -3,6 +3,7 @@
 // Nothing here throws across the C boundary: every entry point catches everything.
 
 #include "shim.h"
+#include "sandbox.h"
 
 #include <ATen/Parallel.h>
 #include <caffe2/serialize/read_adapter_interface.h>
@@ -12,6 +13,8 @@
 #include <torch/jit.h>
 #include <torch/script.h>
 #include <torch/version.h>
+#include <torch/csrc/jit/runtime/operator.h>
+#include <torch/custom_class.h>
 
 #include <dlfcn.h>
 #include <sys/stat.h>
@@ -59,6 +62,22 @@ int32_t guarded(char** err, F&& f) {
     if (err != nullptr) *err = owned("ERR unknown libtorch error");
   }
   return 1;
+}
+
+// `guarded` for the calls that run or compile a model's or script's code: an error caused by the
+// sandbox (a removed operator, the allocation cap) is reported as the sandbox's own reply.
+template <typename F>
+int32_t sandboxed(char** err, sandbox::Kind kind, F&& f) {
+  int32_t status = guarded(err, std::forward<F>(f));
+  if (status != 0 && err != nullptr && *err != nullptr) {
+    std::string message(*err);
+    std::string translated = sandbox::translate(message, kind);
+    if (translated != message) {
+      std::free(*err);
+      *err = owned(translated);
+    }
+  }
+  return status;
 }
 
 std::string str(RaiStr s) {
@@ -369,6 +388,45 @@ int32_t shim_register_ops(char** err) {
 
 char* shim_version(void) { return owned(TORCH_VERSION); }
 
+int32_t shim_sandbox_apply(uint64_t allocation_limit, char** err) {
+  return guarded(err, [&] {
+    sandbox::set_allocation_limit(allocation_limit);
+    sandbox::apply();
+  });
+}
+
+void shim_set_allocation_limit(uint64_t bytes) { sandbox::set_allocation_limit(bytes); }
+
+char* shim_registered_operators(void) {
+  try {
+    std::string out;
+    for (const auto& op : torch::jit::getAllOperators()) {
+      std::ostringstream line;
+      line << op->schema();
+      out += line.str();
+      out += '\n';
+    }
+    return owned(out);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+char* shim_custom_class_methods(void) {
+  try {
+    std::string out;
+    for (const auto& schema : torch::customClassSchemasForBCCheck()) {
+      std::ostringstream line;
+      line << schema;
+      out += line.str();
+      out += '\n';
+    }
+    return owned(out);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
 int32_t shim_set_threads(int32_t intra, int32_t inter, char** err) {
   // libtorch refuses a second setting; a retried backend load keeps the first.
   static std::mutex lock;
@@ -451,10 +509,11 @@ void shim_tensor_free(void* tensor) { delete static_cast<at::Tensor*>(tensor); }
 void* shim_model_load(const uint8_t* blob, size_t len, int32_t device_kind, int32_t device_index,
                       char** err) {
   Model* model = nullptr;
-  guarded(err, [&] {
+  sandboxed(err, sandbox::Kind::Model, [&] {
     c10::Device device = device_of(device_kind, device_index);
     auto reader = std::make_shared<MemoryReader>(blob, len);
     torch::jit::Module module = torch::jit::load(reader, device);
+    sandbox::check_module(module);
     const c10::FunctionSchema& schema = module.get_method("forward").function().getSchema();
     std::vector<std::string> inputs;
     const auto& args = schema.arguments();
@@ -482,7 +541,7 @@ size_t shim_model_output_count(void* model) { return static_cast<Model*>(model)-
 int32_t shim_model_run(void* model, const ShimTensor* inputs, size_t n_inputs, void** outputs,
                        size_t max_outputs, size_t* n_outputs, char** err) {
   *n_outputs = 0;
-  return guarded(err, [&] {
+  return sandboxed(err, sandbox::Kind::Model, [&] {
     Model& m = *static_cast<Model*>(model);
     torch::NoGradGuard no_grad;
     std::vector<c10::IValue> args;
@@ -509,11 +568,12 @@ void* shim_script_compile(const uint8_t* source, size_t len, const RaiStr* entry
                           size_t n_entry_points, int32_t device_kind, int32_t device_index,
                           char** err) {
   Script* script = nullptr;
-  guarded(err, [&] {
+  sandboxed(err, sandbox::Kind::Script, [&] {
     c10::Device device = device_of(device_kind, device_index);
     auto unit = std::make_shared<torch::jit::CompilationUnit>();
     std::string text(reinterpret_cast<const char*>(source), len);
     unit->define(std::nullopt, text, std::make_shared<ScriptResolver>(), nullptr);
+    sandbox::check_unit(*unit);
     for (size_t i = 0; i < n_entry_points; i++) {
       std::string name = str(entry_points[i]);
       torch::jit::Function* fn = unit->find_function(name);
@@ -561,7 +621,7 @@ int32_t shim_script_run(void* script, RaiStr function, int32_t entry_point,
                         size_t n_keys, const RaiStr* args, size_t n_args,
                         const RaiScriptHost* script_host, void** outputs, size_t n_outputs,
                         char** err) {
-  return guarded(err, [&] {
+  return sandboxed(err, sandbox::Kind::Script, [&] {
     Script& s = *static_cast<Script*>(script);
     std::string name = str(function);
     torch::jit::Function* fn = s.unit->find_function(name);

@@ -5,6 +5,7 @@
 //! `redisAI.model_execute` are TorchScript operators of the shim that reach the host through the
 //! [`RaiScriptHost`](redisai_backend_api::ffi::RaiScriptHost) table of the current run.
 
+pub mod policy;
 mod shim;
 
 use redisai_backend_api::plugin::{BackendPlugin, PluginModel};
@@ -20,6 +21,24 @@ use crate::shim::{CompiledScript, Module, ScriptArgs, DEVICE_CPU, DEVICE_GPU};
 /// Lets tests and tools make TorchScript models without Python.
 pub fn module_from_source(source: &str) -> Result<Vec<u8>, String> {
     shim::module_from_source(source)
+}
+
+/// Every operator TorchScript can call in this process, one schema per entry (after the plugin
+/// is loaded: without the ones the sandbox removed). For tests of the policy.
+pub fn registered_operators() -> Vec<String> {
+    shim::registered_operators()
+}
+
+/// Every method of every custom class libtorch registers, one schema per entry.
+pub fn custom_class_methods() -> Vec<String> {
+    shim::custom_class_methods()
+}
+
+/// Applies the sandbox in this process as the plugin does at load (tests that call the shim
+/// directly).
+pub fn apply_sandbox(allowed: &[String], allocation_limit: u64) -> Result<(), String> {
+    policy::set_allow_list(allowed);
+    shim::sandbox(allocation_limit)
 }
 
 /// The backend: libtorch with its thread pools configured.
@@ -52,6 +71,8 @@ impl BackendPlugin for Torch {
         shim::load_cuda()?;
         shim::set_threads(config.intra_op_parallelism, config.inter_op_parallelism)?;
         shim::register_ops()?;
+        // After CUDA and the script operators are registered: the sandbox sees all of them.
+        apply_sandbox(&config.allowed_operators, config.allocation_limit_bytes)?;
         Ok(Torch {
             version: shim::version(),
         })
@@ -63,6 +84,10 @@ impl BackendPlugin for Torch {
 
     fn info(&self) -> Vec<(String, String)> {
         vec![("Torch_version".into(), self.version.clone())]
+    }
+
+    fn set_allocation_limit(&self, bytes: u64) {
+        shim::set_allocation_limit(bytes)
     }
 
     fn create_model(&self, blob: &[u8], options: &ModelOptions) -> Result<TorchModel, String> {

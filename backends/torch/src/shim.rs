@@ -41,6 +41,10 @@ extern "C" {
     );
     fn shim_free_string(s: *mut c_char);
     fn shim_version() -> *mut c_char;
+    fn shim_sandbox_apply(allocation_limit: u64, err: *mut *mut c_char) -> i32;
+    fn shim_set_allocation_limit(bytes: u64);
+    fn shim_registered_operators() -> *mut c_char;
+    fn shim_custom_class_methods() -> *mut c_char;
     fn shim_register_ops(err: *mut *mut c_char) -> i32;
     fn shim_set_threads(intra: i32, inter: i32, err: *mut *mut c_char) -> i32;
     fn shim_load_cuda(err: *mut *mut c_char) -> i32;
@@ -138,6 +142,37 @@ pub fn register_ops() -> Result<(), String> {
         0 => Ok(()),
         _ => Err(take(err, "ERR could not register the script operators")),
     }
+}
+
+/// Applies the sandbox (src/policy.rs, shim/sandbox.cpp): removes what the policy refuses from
+/// libtorch's registries and caps its CPU allocations (bytes; 0: no cap).
+pub fn sandbox(allocation_limit: u64) -> Result<(), String> {
+    let mut err = std::ptr::null_mut();
+    // SAFETY: a writable error slot.
+    match unsafe { shim_sandbox_apply(allocation_limit, &mut err) } {
+        0 => Ok(()),
+        _ => Err(take(err, "ERR could not apply the TorchScript sandbox")),
+    }
+}
+
+/// Changes the cap on libtorch's CPU allocations (bytes; 0: none).
+pub fn set_allocation_limit(bytes: u64) {
+    // SAFETY: no preconditions.
+    unsafe { shim_set_allocation_limit(bytes) }
+}
+
+/// Every operator TorchScript can call now, one schema per entry.
+pub fn registered_operators() -> Vec<String> {
+    // SAFETY: returns an owned string (or null).
+    let text = take(unsafe { shim_registered_operators() }, "");
+    text.lines().map(str::to_string).collect()
+}
+
+/// Every method of every custom class libtorch registers, one schema per entry.
+pub fn custom_class_methods() -> Vec<String> {
+    // SAFETY: returns an owned string (or null).
+    let text = take(unsafe { shim_custom_class_methods() }, "");
+    text.lines().map(str::to_string).collect()
 }
 
 /// libtorch's version.

@@ -64,6 +64,9 @@ fn install_plugin() -> (PathBuf, Option<tempfile::TempDir>) {
     (so, Some(dir))
 }
 
+/// The allocation limit every test binary loads the backend with (BACKEND_ALLOCATION_LIMIT).
+pub const ALLOCATION_LIMIT: u64 = 256 * 1024 * 1024;
+
 /// Loads the backend (once per process) with the given kill-switch timeout and memory limit.
 pub fn plugin(timeout_ms: u64, memory_limit_mb: u64) -> Arc<Plugin> {
     static PLUGIN: OnceLock<(u64, u64, Arc<Plugin>)> = OnceLock::new();
@@ -75,6 +78,8 @@ pub fn plugin(timeout_ms: u64, memory_limit_mb: u64) -> Arc<Plugin> {
             inter_op_parallelism: 1,
             model_execution_timeout_ms: timeout_ms,
             backend_memory_limit_mb: memory_limit_mb,
+            allocation_limit_bytes: ALLOCATION_LIMIT,
+            allowed_operators: Vec::new(),
         };
         let plugin = Plugin::load(&config).unwrap_or_else(|e| panic!("load failed: {e}"));
         (timeout_ms, memory_limit_mb, plugin)

@@ -71,6 +71,8 @@ pub enum Attr<'a> {
     Str(&'a [u8]),
     /// `None`: unknown rank; `Some(dims)` with -1 for an unknown dimension.
     Shape(Option<&'a [i64]>),
+    /// A FLOAT scalar tensor (a `Const`'s `value`).
+    FloatScalar(f32),
 }
 
 impl Attr<'_> {
@@ -81,6 +83,15 @@ impl Attr<'_> {
             Attr::Int(i) => int_field(&mut out, 3, *i as u64),
             Attr::Bool(b) => int_field(&mut out, 5, u64::from(*b)),
             Attr::Type(t) => int_field(&mut out, 6, *t),
+            Attr::FloatScalar(v) => {
+                // TensorProto: dtype = 1, tensor_shape = 2 (empty: a scalar), float_val = 5.
+                let mut tensor = Vec::new();
+                int_field(&mut tensor, 1, dt::FLOAT);
+                bytes_field(&mut tensor, 2, &[]);
+                varint(&mut tensor, (5 << 3) | 5);
+                tensor.extend_from_slice(&v.to_le_bytes());
+                bytes_field(&mut out, 8, &tensor);
+            }
             Attr::Shape(shape) => {
                 let mut proto = Vec::new();
                 match shape {
@@ -112,21 +123,9 @@ impl GraphDef {
     }
 
     /// Adds a node `name` running `op` on `inputs`.
-    pub fn node(mut self, name: &str, op: &str, inputs: &[&str], attrs: &[(&str, Attr)]) -> Self {
-        let mut node = Vec::new();
-        bytes_field(&mut node, 1, name.as_bytes());
-        bytes_field(&mut node, 2, op.as_bytes());
-        for input in inputs {
-            bytes_field(&mut node, 3, input.as_bytes());
-        }
-        for (key, value) in attrs {
-            let mut entry = Vec::new();
-            bytes_field(&mut entry, 1, key.as_bytes());
-            bytes_field(&mut entry, 2, &value.encode());
-            bytes_field(&mut node, 5, &entry);
-        }
-        bytes_field(&mut self.bytes, 1, &node);
-        self
+    pub fn node(self, name: &str, op: &str, inputs: &[&str], attrs: &[(&str, Attr)]) -> Self {
+        let encoded: Vec<(&str, Vec<u8>)> = attrs.iter().map(|(k, v)| (*k, v.encode())).collect();
+        self.node_with_raw_attrs(name, op, inputs, &encoded)
     }
 
     /// Adds a `Placeholder` of type `dtype`, of any shape (`None`) or of shape `dims`.
@@ -144,9 +143,124 @@ impl GraphDef {
         self.node(name, op, inputs, &[("T", Attr::Type(dtype))])
     }
 
+    /// Adds a `Const` STRING scalar holding `value`.
+    pub fn string_const(self, name: &str, value: &[u8]) -> Self {
+        // TensorProto: dtype = 1, tensor_shape = 2 (empty: a scalar), string_val = 8.
+        let mut tensor = Vec::new();
+        int_field(&mut tensor, 1, dt::STRING);
+        bytes_field(&mut tensor, 2, &[]);
+        bytes_field(&mut tensor, 8, value);
+        let mut attr = Vec::new();
+        bytes_field(&mut attr, 8, &tensor); // AttrValue.tensor = 8
+        self.node_with_raw_attrs(
+            name,
+            "Const",
+            &[],
+            &[("dtype", Attr::Type(dt::STRING).encode()), ("value", attr)],
+        )
+    }
+
+    fn node_with_raw_attrs(
+        mut self,
+        name: &str,
+        op: &str,
+        inputs: &[&str],
+        attrs: &[(&str, Vec<u8>)],
+    ) -> Self {
+        let mut node = Vec::new();
+        bytes_field(&mut node, 1, name.as_bytes());
+        bytes_field(&mut node, 2, op.as_bytes());
+        for input in inputs {
+            bytes_field(&mut node, 3, input.as_bytes());
+        }
+        for (key, value) in attrs {
+            let mut entry = Vec::new();
+            bytes_field(&mut entry, 1, key.as_bytes());
+            bytes_field(&mut entry, 2, value);
+            bytes_field(&mut node, 5, &entry);
+        }
+        bytes_field(&mut self.bytes, 1, &node);
+        self
+    }
+
+    /// Adds a function to the graph's library (`GraphDef.library` = 2,
+    /// `FunctionDefLibrary.function` = 1): `name(input: STRING) -> output: STRING`, whose body
+    /// is one node `body` of op `op` applied to the input, its output `output_arg`.
+    pub fn string_function(mut self, name: &str, op: &str, output_arg: &str) -> Self {
+        // OpDef: name = 1, input_arg = 2, output_arg = 3; ArgDef: name = 1, type = 3.
+        let arg = |arg_name: &str| {
+            let mut a = Vec::new();
+            bytes_field(&mut a, 1, arg_name.as_bytes());
+            int_field(&mut a, 3, dt::STRING);
+            a
+        };
+        let mut signature = Vec::new();
+        bytes_field(&mut signature, 1, name.as_bytes());
+        bytes_field(&mut signature, 2, &arg("input"));
+        bytes_field(&mut signature, 3, &arg("output"));
+        let mut body = Vec::new();
+        bytes_field(&mut body, 1, b"body");
+        bytes_field(&mut body, 2, op.as_bytes());
+        bytes_field(&mut body, 3, b"input");
+        // FunctionDef: signature = 1, node_def = 3, ret = 4 (map<string, string>).
+        let mut function = Vec::new();
+        bytes_field(&mut function, 1, &signature);
+        bytes_field(&mut function, 3, &body);
+        let mut ret = Vec::new();
+        bytes_field(&mut ret, 1, b"output");
+        bytes_field(&mut ret, 2, format!("body:{output_arg}:0").as_bytes());
+        bytes_field(&mut function, 4, &ret);
+        let mut library = Vec::new();
+        bytes_field(&mut library, 1, &function);
+        bytes_field(&mut self.bytes, 2, &library);
+        self
+    }
+
     pub fn build(self) -> Vec<u8> {
         self.bytes
     }
+}
+
+/// `x` (FLOAT) -> `y = Identity(x)`, with a `WriteFile(path, "owned")` as a control dependency:
+/// a graph that would create a file as a side effect of any run.
+pub fn write_file(path: &str) -> Vec<u8> {
+    GraphDef::new()
+        .placeholder("x", dt::FLOAT, None)
+        .string_const("path", path.as_bytes())
+        .string_const("text", b"owned")
+        .node("write", "WriteFile", &["path", "text"], &[])
+        .node(
+            "y",
+            "Identity",
+            &["x", "^write"],
+            &[("T", Attr::Type(dt::FLOAT))],
+        )
+        .build()
+}
+
+/// `dims` (INT64) -> `y = Fill(dims, 1.0)` (FLOAT): the output's size comes from the input.
+pub fn fill_floats() -> Vec<u8> {
+    GraphDef::new()
+        .placeholder("dims", dt::INT64, None)
+        .node(
+            "one",
+            "Const",
+            &[],
+            &[
+                ("dtype", Attr::Type(dt::FLOAT)),
+                ("value", Attr::FloatScalar(1.0)),
+            ],
+        )
+        .node(
+            "y",
+            "Fill",
+            &["dims", "one"],
+            &[
+                ("T", Attr::Type(dt::FLOAT)),
+                ("index_type", Attr::Type(dt::INT64)),
+            ],
+        )
+        .build()
 }
 
 /// `x` (of `dtype`, any shape) -> `y = Identity(x)`.

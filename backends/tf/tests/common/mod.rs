@@ -62,6 +62,9 @@ fn install_plugin() -> (PathBuf, Option<tempfile::TempDir>) {
     (so, Some(dir))
 }
 
+/// The allocation limit the tests load the backend with (BACKEND_ALLOCATION_LIMIT).
+pub const ALLOCATION_LIMIT: u64 = 256 * 1024 * 1024;
+
 /// Loads the backend (once per process), with one intra-op and one inter-op thread.
 pub fn plugin() -> Arc<Plugin> {
     static PLUGIN: OnceLock<Arc<Plugin>> = OnceLock::new();
@@ -73,6 +76,8 @@ pub fn plugin() -> Arc<Plugin> {
             inter_op_parallelism: 1,
             model_execution_timeout_ms: 5000,
             backend_memory_limit_mb: 0,
+            allocation_limit_bytes: ALLOCATION_LIMIT,
+            allowed_operators: Vec::new(),
         };
         Plugin::load(&config).unwrap_or_else(|e| panic!("load failed: {e}"))
     }))

@@ -33,11 +33,15 @@ pub fn plugin() -> Arc<Plugin> {
     Arc::clone(PLUGIN.get_or_init(|| {
         let config = BackendConfig {
             library_path: plugin_path(),
+            allocation_limit_bytes: ALLOCATION_LIMIT,
             ..Default::default()
         };
         Plugin::load(&config).unwrap_or_else(|e| panic!("load failed: {e}"))
     }))
 }
+
+/// The allocation limit the tests load the backend with (BACKEND_ALLOCATION_LIMIT).
+pub const ALLOCATION_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// A model of RedisAI's reference set (tests/golden/models).
 pub fn reference_model(name: &str) -> Vec<u8> {

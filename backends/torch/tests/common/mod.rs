@@ -21,16 +21,71 @@ pub use support::*;
 
 pub const TORCH_VERSION: &str = env!("TORCH_VERSION");
 
+/// The allocation limit the tests load the backend with (BACKEND_ALLOCATION_LIMIT).
+pub const ALLOCATION_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// What libtorch registered before the plugin applied its sandbox in this process, and archives
+/// built then from source the sandbox would refuse to compile (see `unsandboxed_archive`).
+pub struct BeforeSandbox {
+    pub operators: Vec<String>,
+    pub archives: Vec<(&'static str, Result<Vec<u8>, String>)>,
+}
+
+/// Sources of archives that must be built before the sandbox exists (they use what it removes).
+pub const UNSANDBOXED_SOURCES: &[(&str, &str)] = &[
+    (
+        "from_file",
+        "def forward(self, x):\n    return torch.from_file('/etc/hostname', False, 4, dtype=0)\n",
+    ),
+    (
+        "save_on_load",
+        "def __getstate__(self):\n    return (1,)\n\
+         def __setstate__(self, state: Tuple[int]):\n    \
+             torch.save(torch.zeros(1), '/tmp/redisai-torch-sandbox-setstate')\n\
+         def forward(self, x):\n    return x\n",
+    ),
+];
+
+fn before_sandbox() -> &'static BeforeSandbox {
+    static BEFORE: OnceLock<BeforeSandbox> = OnceLock::new();
+    BEFORE.get_or_init(|| BeforeSandbox {
+        operators: redisai_torch::registered_operators(),
+        archives: UNSANDBOXED_SOURCES
+            .iter()
+            .map(|&(name, source)| (name, redisai_torch::module_from_source(source)))
+            .collect(),
+    })
+}
+
+/// The operators registered before the sandbox removed any.
+pub fn operators_before_sandbox() -> &'static [String] {
+    &before_sandbox().operators
+}
+
+/// An archive of `UNSANDBOXED_SOURCES`, built before the plugin was loaded.
+pub fn unsandboxed_archive(name: &str) -> Vec<u8> {
+    let (_, archive) = before_sandbox()
+        .archives
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no archive {name}"));
+    archive.clone().unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 /// Loads the backend (once per process), with one intra-op and one inter-op thread.
 pub fn plugin() -> Arc<Plugin> {
     static PLUGIN: OnceLock<Arc<Plugin>> = OnceLock::new();
     Arc::clone(PLUGIN.get_or_init(|| {
+        // What the sandbox will remove must be looked at (and used) first.
+        before_sandbox();
         let config = BackendConfig {
             library_path: built_library("libredisai_torch.so"),
             intra_op_parallelism: 1,
             inter_op_parallelism: 1,
             model_execution_timeout_ms: 5000,
             backend_memory_limit_mb: 0,
+            allocation_limit_bytes: ALLOCATION_LIMIT,
+            allowed_operators: Vec::new(),
         };
         Plugin::load(&config).unwrap_or_else(|e| panic!("load failed: {e}"))
     }))
@@ -59,6 +114,37 @@ pub fn reference_model(name: &str) -> Vec<u8> {
 /// A TorchScript archive whose module methods `source` defines.
 pub fn archive(source: &str) -> Vec<u8> {
     redisai_torch::module_from_source(source).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `archive` with its serialized code edited: `from` replaced by `to` in every source file of
+/// the zip (the debug records, which only map code to the original source, are dropped). Makes
+/// archives whose code no TorchScript compiler here would emit, as an attacker can.
+pub fn edited_archive(archive: &[u8], from: &str, to: &str) -> Vec<u8> {
+    use std::io::{Cursor, Read, Write};
+    let mut reader = zip::ZipArchive::new(Cursor::new(archive)).expect("a zip archive");
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .with_alignment(64);
+    let mut replaced = false;
+    for i in 0..reader.len() {
+        let mut entry = reader.by_index(i).expect("an entry");
+        let name = entry.name().to_string();
+        if name.ends_with(".debug_pkl") {
+            continue;
+        }
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).expect("entry data");
+        if name.ends_with(".py") {
+            let text = String::from_utf8(data).expect("code is text");
+            replaced |= text.contains(from);
+            data = text.replace(from, to).into_bytes();
+        }
+        out.start_file(name, stored).expect("start entry");
+        out.write_all(&data).expect("write entry");
+    }
+    assert!(replaced, "{from:?} is not in the archive's code");
+    out.finish().expect("finish zip").into_inner()
 }
 
 pub fn try_store(blob: &[u8]) -> Result<LoadedModel, String> {
