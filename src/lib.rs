@@ -2,30 +2,25 @@
 //! `redisai-core` / `redisai-engine` crates to the Redis module API. Nothing here decides what a
 //! command means; it opens keys, replies and persists.
 
-mod aof;
 mod blocking;
 mod commands;
+mod emit;
+mod execution;
 mod guard;
 mod info;
+mod keyspace;
 mod log;
-mod model_type;
 mod raw_command;
 mod rdb_io;
 mod reply;
 mod script_host;
-mod script_type;
 mod server_limits;
 mod state;
-mod tensor_key;
-mod tensor_type;
-mod type_methods;
 
 use redis_module::{redis_module, Context, RedisString, Status};
 use redisai_engine::version::MODULE_VERSION;
 
-use model_type::MODEL_TYPE;
-use script_type::SCRIPT_TYPE;
-use tensor_type::TENSOR_TYPE;
+use keyspace::{MODEL_TYPE, SCRIPT_TYPE, TENSOR_TYPE};
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     // AI.TENSORSET / AI.TENSORGET are registered on the raw command API (commands/tensor.rs).

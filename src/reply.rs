@@ -58,29 +58,69 @@ pub fn null(ctx: &Context) {
     ctx.reply(Ok(RedisValue::Null));
 }
 
+/// A reply built before it is sent, so every array's length is the number of its elements.
+/// Used for the replies with fixed fields (AI.INFO, AI.MODELGET META, AI.SCRIPTGET META, the
+/// scans, AI.TENSORGET META); large data is borrowed or streamed, never copied.
+pub enum Item<'a> {
+    Bulk(&'a [u8]),
+    Int(i64),
+    Array(Vec<Item<'a>>),
+    /// One element written by a function (a tensor's values, streamed as they are formatted).
+    Stream(&'a dyn Fn(&Context)),
+}
+
+impl<'a> Item<'a> {
+    /// A bulk string of text.
+    pub fn text(s: &'a str) -> Item<'a> {
+        Item::Bulk(s.as_bytes())
+    }
+}
+
+/// Sends `item`.
+pub fn item(ctx: &Context, item: &Item<'_>) {
+    match item {
+        Item::Bulk(b) => bulk(ctx, b),
+        Item::Int(n) => integer(ctx, *n),
+        Item::Array(items) => {
+            array(ctx, items.len());
+            for i in items {
+                self::item(ctx, i);
+            }
+        }
+        Item::Stream(write) => write(ctx),
+    }
+}
+
+/// Sends RedisAI's field list: a flat array of `name, value` pairs.
+pub fn fields(ctx: &Context, fields: Vec<(&str, Item<'_>)>) {
+    let flat = fields
+        .into_iter()
+        .flat_map(|(name, value)| [Item::text(name), value])
+        .collect();
+    item(ctx, &Item::Array(flat));
+}
+
 /// Sends a tensor in the AI.TENSORGET shape selected by `format`.
 pub fn tensor(ctx: &Context, tensor: &Tensor, format: GetFormat) {
-    if format.meta {
-        let fields = if format.data.is_some() { 6 } else { 4 };
-        raw::reply_with_array(ctx.ctx, fields);
-        bulk(ctx, b"dtype");
-        bulk(ctx, tensor.dtype().name().as_bytes());
-        bulk(ctx, b"shape");
-        raw::reply_with_array(ctx.ctx, tensor.shape().len() as _);
-        for &dim in tensor.shape() {
-            raw::reply_with_long_long(ctx.ctx, dim);
+    let stream_values = |ctx: &Context| values(ctx, tensor);
+    let data = match format.data {
+        Some(DataFormat::Blob) => Some(("blob", Item::Bulk(tensor.data()))),
+        Some(DataFormat::Values) => Some(("values", Item::Stream(&stream_values))),
+        None => None,
+    };
+    if !format.meta {
+        if let Some((_, data)) = data {
+            item(ctx, &data);
         }
-        match format.data {
-            Some(DataFormat::Blob) => bulk(ctx, b"blob"),
-            Some(DataFormat::Values) => bulk(ctx, b"values"),
-            None => {}
-        }
+        return;
     }
-    match format.data {
-        Some(DataFormat::Blob) => bulk(ctx, tensor.data()),
-        Some(DataFormat::Values) => values(ctx, tensor),
-        None => {}
-    }
+    let shape = tensor.shape().iter().map(|&d| Item::Int(d)).collect();
+    let mut list = vec![
+        ("dtype", Item::text(tensor.dtype().name())),
+        ("shape", Item::Array(shape)),
+    ];
+    list.extend(data);
+    fields(ctx, list);
 }
 
 fn values(ctx: &Context, tensor: &Tensor) {

@@ -10,12 +10,10 @@ use std::ffi::{c_int, CString};
 use std::sync::{Mutex, PoisonError};
 
 use redis_module::raw::{self, RedisModuleCallReply, RedisModuleCtx, RedisModuleString};
-use redis_module::{Context, RedisString, ThreadSafeContext};
+use redis_module::{Context, ThreadSafeContext};
 use redisai_backend_api::{Reply, ScriptHost, TensorRef};
 use redisai_core::Tensor;
 use redisai_engine::script_calls::{self, CommandInfo};
-
-use crate::model_type::{ModelValue, MODEL_TYPE};
 
 /// The services of one script op, bound to its caller and its declared keys.
 pub struct ModuleScriptHost {
@@ -379,13 +377,7 @@ impl ScriptHost for ModuleScriptHost {
         let model = {
             let tsc = ThreadSafeContext::new();
             let guard = locked(&tsc, self.db);
-            let name = RedisString::create_from_slice(guard.ctx, key);
-            let opened = guard.open_key(&name);
-            let value = opened
-                .get_value::<ModelValue>(&MODEL_TYPE)
-                .map_err(|_| redisai_core::Error::WrongType.to_string())?
-                .ok_or_else(|| redisai_core::Error::ModelKeyEmpty.to_string())?;
-            std::sync::Arc::clone(&value.0)
+            crate::keyspace::model(&Context::new(guard.ctx), key).map_err(|e| e.to_string())?
         };
         if inputs.len() != model.input_count() {
             return Err(format!(

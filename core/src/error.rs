@@ -299,6 +299,11 @@ pub enum Error {
     #[error("ERR unsupported subcommand")]
     UnsupportedSubcommand,
 
+    /// A request or a blocked client was dropped before anything answered it (a defect; the
+    /// obligation types answer with this instead of leaving a client blocked).
+    #[error("ERR internal error")]
+    Internal,
+
     /// A script's `redis.execute` of a command whose reach cannot be checked against the
     /// script's KEYS (an addition: RedisAI ran anything; docs/security.md).
     #[error("ERR scripts may not call '{command}': {why}")]

@@ -3,106 +3,24 @@
 //! pipeline `make bench` compares with separate commands. Run with `make microbench` or
 //! `cargo bench -p redisai-engine`.
 
-use std::sync::Arc;
-
 use criterion::{criterion_group, criterion_main, Criterion};
-use redisai_backend_api::{ModelOptions, Reply, ScriptHost, TensorRef};
-use redisai_core::model::ModelRecord;
-use redisai_core::{Backend, Error, Result, Tensor};
-use redisai_engine::backends::{BackendLibrary, BackendSettings, ModelRunner, Registry};
 use redisai_engine::dag::parse::parse_dag;
-use redisai_engine::dag::{DagCommand, DagKeys};
-use redisai_engine::model::Model;
+use redisai_engine::dag::DagCommand;
 use redisai_engine::model_cmd::parse_modelexecute;
-use redisai_engine::script::Script;
 use redisai_engine::tensor_cmd::parse_tensorset;
+use redisai_engine::testing::{self, Keyspace};
 use std::hint::black_box;
 
-/// A backend whose models are never run: only their input and output counts matter here.
-struct Library;
-
-struct Unrunnable;
-
-impl ModelRunner for Unrunnable {
-    fn inputs(&self) -> &[String] {
-        &[]
-    }
-    fn outputs(&self) -> &[String] {
-        &[]
-    }
-    fn run(&self, _: &[TensorRef<'_>]) -> Result<Vec<Option<Tensor>>, String> {
-        Err("not run".into())
-    }
-}
-
-impl BackendLibrary for Library {
-    fn version(&self) -> String {
-        "bench".into()
-    }
-    fn info(&self) -> Vec<(String, String)> {
-        Vec::new()
-    }
-    fn create_model(&self, _: &[u8], _: &ModelOptions) -> Result<Box<dyn ModelRunner>, String> {
-        Ok(Box::new(Unrunnable))
-    }
-}
-
-/// What a script op would get to serve its calls (the benchmarked DAG has no script op).
-struct NoHost;
-
-impl ScriptHost for NoHost {
-    fn redis_call(&self, _: &[&[u8]]) -> Reply {
-        Reply::Nil
-    }
-    fn model_execute(
-        &self,
-        _: &[u8],
-        _: &[TensorRef<'_>],
-        _: usize,
-    ) -> Result<Vec<Option<Tensor>>, String> {
-        Err("not run".into())
-    }
-}
-
-/// One model, `mnist`, with one input and one output (a TF record names them).
-struct Keyspace {
-    model: Arc<Model>,
-}
-
-impl DagKeys for Keyspace {
-    fn tensor(&mut self, _: &[u8]) -> Result<Arc<Tensor>> {
-        Err(Error::TensorKeyEmpty)
-    }
-    fn model(&mut self, _: &[u8]) -> Result<Arc<Model>> {
-        Ok(Arc::clone(&self.model))
-    }
-    fn script(&mut self, _: &[u8]) -> Result<Arc<Script>> {
-        Err(Error::ScriptKeyEmpty)
-    }
-    fn script_host(&mut self, _: &[Vec<u8>]) -> Arc<dyn ScriptHost + Send + Sync> {
-        Arc::new(NoHost)
-    }
-    fn max_tensor_bytes(&mut self) -> u64 {
-        512 << 20
-    }
-}
-
+/// One model, `mnist`, with one input and one output.
 fn keyspace() -> Keyspace {
-    let registry = Registry::new("/nonexistent".into(), BackendSettings::default());
-    registry.install(Backend::Tf, Arc::new(Library)).unwrap();
-    let record = ModelRecord {
-        backend: Backend::Tf,
-        device: "CPU".into(),
-        tag: Vec::new(),
-        batchsize: 0,
-        minbatchsize: 0,
-        minbatchtimeout: 0,
-        inputs: vec!["Input3".into()],
-        outputs: vec!["Plus214_Output_0".into()],
-        blob: b"graph".to_vec(),
+    let mut keys = Keyspace {
+        max_tensor_bytes: 512 << 20,
+        record: false,
+        ..Keyspace::default()
     };
-    let model = Arc::new(Model::create(&registry, record, b"mnist").unwrap());
-    Keyspace { model }
+    let model = testing::model(&testing::registry(), b"mnist", 1, 1);
+    keys.models.insert(b"mnist".to_vec(), model);
+    keys
 }
 
 fn words(line: &str) -> Vec<&[u8]> {

@@ -6,6 +6,7 @@
 
 pub mod backends;
 pub mod batching;
+pub mod command;
 pub mod config;
 pub mod dag;
 pub mod keys;
@@ -20,6 +21,8 @@ pub mod script_cmd;
 pub mod state;
 pub mod stats;
 pub mod tensor_cmd;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod version;
 
 /// Upper-case command names, used in arity errors whatever the Redis version.

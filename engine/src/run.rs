@@ -27,8 +27,31 @@ pub enum RunOutcome {
     Cancelled,
 }
 
-/// Completion callback of a request (unblocks the client in the module).
-pub type OnDone = Box<dyn FnOnce(RunOutcome) + Send>;
+/// The completion of a request (unblocks the client in the module), an obligation held by the
+/// type: called exactly once with the outcome, or, if the request is dropped unanswered (a
+/// defect), called by `Drop` with `ERR internal error`, so no client is left blocked.
+pub struct OnDone(Option<Box<dyn FnOnce(RunOutcome) + Send>>);
+
+impl OnDone {
+    pub fn new(f: impl FnOnce(RunOutcome) + Send + 'static) -> OnDone {
+        OnDone(Some(Box::new(f)))
+    }
+
+    /// Delivers the outcome.
+    pub fn call(mut self, outcome: RunOutcome) {
+        if let Some(f) = self.0.take() {
+            f(outcome);
+        }
+    }
+}
+
+impl Drop for OnDone {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f(RunOutcome::Failed(Error::Internal));
+        }
+    }
+}
 
 /// A script function call: everything but the input tensors.
 pub struct ScriptOp {
@@ -146,11 +169,11 @@ pub fn execute(batch: Vec<RunRequest>) {
         .into_iter()
         .partition(|r| r.cancel.as_ref().is_some_and(|c| c.load(Ordering::Acquire)));
     for r in cancelled {
-        (r.on_done)(RunOutcome::Cancelled);
+        r.on_done.call(RunOutcome::Cancelled);
     }
     let (expired, live): (Vec<_>, Vec<_>) = batch.into_iter().partition(|r| r.timed_out(now));
     for r in expired {
-        (r.on_done)(RunOutcome::TimedOut);
+        r.on_done.call(RunOutcome::TimedOut);
     }
     let Some(first) = live.first() else {
         return;
@@ -183,13 +206,13 @@ pub fn execute(batch: Vec<RunRequest>) {
                 let samples = outs.first().and_then(|o| o.as_ref()).map(dim0).unwrap_or(0);
                 stats.record_success(micros, samples);
                 let outs = outs.into_iter().map(|o| o.map(Arc::new)).collect();
-                (r.on_done)(RunOutcome::Done(outs));
+                r.on_done.call(RunOutcome::Done(outs));
             }
         }
         Err(e) => {
             for r in live {
                 stats.record_error();
-                (r.on_done)(RunOutcome::Failed(e.clone()));
+                r.on_done.call(RunOutcome::Failed(e.clone()));
             }
         }
     }
@@ -235,7 +258,7 @@ fn execute_script(request: RunRequest) {
             RunOutcome::Failed(Error::Backend(msg))
         }
     };
-    (request.on_done)(outcome);
+    request.on_done.call(outcome);
 }
 
 /// Runs several requests as one batch; returns each request's outputs.

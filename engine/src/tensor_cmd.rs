@@ -4,7 +4,21 @@ use redisai_core::numparse::parse_i64;
 use redisai_core::tensor::zeroed_byte_size;
 use redisai_core::{DType, Error, Result, Shape, Tensor};
 
+use crate::command::Command;
 use crate::names::{TENSORGET, TENSORSET};
+
+/// `AI.TENSORSET <key> <DTYPE> <dim>... BLOB <data>`: the command that recreates `tensor` at
+/// `key` (AOF rewrite, and the replication of every tensor a run or DAG writes), as RedisAI
+/// writes it: a tensor made with VALUES comes back as BLOB. The data is borrowed.
+pub fn tensorset_command<'a>(key: &'a [u8], tensor: &'a Tensor) -> Command<'a> {
+    let mut command = Command::new(TENSORSET);
+    command.arg(key).arg(tensor.dtype().name().as_bytes());
+    for &dim in tensor.shape() {
+        command.number(dim);
+    }
+    command.arg(b"BLOB").arg(tensor.data());
+    command
+}
 
 /// Checks the argument count of AI.TENSORSET (`argv` includes the command name).
 pub fn tensorset_arity(argv: &[&[u8]]) -> Result<()> {

@@ -50,7 +50,7 @@
 //! Failures are not persisted to regression files: proptest prints the shrunk input, which
 //! belongs in a deterministic test next to the grammar it breaks.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -58,32 +58,24 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 
-use redisai_backend_api::{ModelOptions, Reply, ScriptCall, ScriptHost, TensorRef};
-use redisai_core::model::ModelRecord;
-use redisai_core::script::ScriptRecord;
 use redisai_core::{Backend, DType, Error, Result, Tensor};
-use redisai_engine::backends::{
-    BackendLibrary, BackendSettings, ModelRunner, Registry, ScriptRunner,
-};
 use redisai_engine::batching::{take_next, BatchItem, BatchParams, Next};
 use redisai_engine::config::{parse_module_args, KEYS as MODULE_KEYS};
 use redisai_engine::dag::parse::parse_dag;
-use redisai_engine::dag::{DagCommand, DagKeys, DagOp, SlotSource};
+use redisai_engine::dag::{DagCommand, DagOp, SlotSource};
 use redisai_engine::keys;
-use redisai_engine::model::Model;
 use redisai_engine::model_cmd::{
-    modeldel_arity, modelexecute_arity, modelrun_arity, modelscan_arity, parse_config, parse_info,
-    parse_modelexecute, parse_modelget, parse_modelrun, parse_modelset, parse_modelstore,
-    ConfigCmd,
+    modeldel_arity, modelexecute_arity, modelrun_arity, modelscan_arity, modelstore_command,
+    parse_config, parse_info, parse_modelexecute, parse_modelget, parse_modelrun, parse_modelset,
+    parse_modelstore, ConfigCmd,
 };
-use redisai_engine::script::Script;
 use redisai_engine::script_cmd::{
-    aof_rewrite, parse_scriptexecute, parse_scriptget, parse_scriptrun, parse_scriptset,
-    parse_scriptstore, scriptdel_arity, scriptexecute_arity, scriptrun_arity, scriptscan_arity,
+    parse_scriptexecute, parse_scriptget, parse_scriptrun, parse_scriptset, parse_scriptstore,
+    scriptdel_arity, scriptexecute_arity, scriptrun_arity, scriptscan_arity, scriptstore_command,
     ScriptGetReply,
 };
 use redisai_engine::tensor_cmd::{
-    parse_tensorget_format, parse_tensorset, tensorget_arity, tensorset_arity,
+    parse_tensorget_format, parse_tensorset, tensorget_arity, tensorset_arity, tensorset_command,
 };
 
 /// Cases per property when `FUZZ_CASES` is not set.
@@ -163,6 +155,9 @@ proptest! {
             prop_assert_eq!(Ok(t.dtype()), DType::parse(argv[2]));
             prop_assert!(t.shape().iter().all(|&d| d > 0));
             prop_assert_eq!(t.values().count(), t.len());
+            // What the AOF rewrite and the replication of outputs write parses back to it.
+            let command = tensorset_command(argv[1], &t);
+            prop_assert_eq!(parse_tensorset(&command.argv(), || limit), Ok(t), "{}", show(&argv));
         }
     }
 
@@ -179,7 +174,10 @@ proptest! {
     }
 
     #[test]
-    fn modelstore_never_panics(argv in commands("AI.MODELSTORE", MODEL_WORDS, modelstore_template())) {
+    fn modelstore_never_panics(
+        argv in commands("AI.MODELSTORE", MODEL_WORDS, modelstore_template()),
+        chunk in prop_oneof![Just(1usize), Just(3), Just(1 << 20)],
+    ) {
         let argv = refs(&argv);
         let result = parse_modelstore(&argv);
         check(&argv, &result)?;
@@ -192,7 +190,12 @@ proptest! {
             prop_assert!(m.minbatchtimeout == 0 || m.minbatchsize > 0);
             prop_assert!(m.device.as_str().len() <= 9);
             let len = m.blob_len();
-            prop_assert_eq!(m.into_record().blob.len(), len);
+            let record = m.into_record();
+            prop_assert_eq!(record.blob.len(), len);
+            // The AOF rewrite, in chunks of any MODEL_CHUNK_SIZE, replays to the same record.
+            let command = modelstore_command(argv[1], &record, chunk);
+            let replayed = parse_modelstore(&command.argv()).map(|m| m.into_record());
+            prop_assert_eq!(replayed, Ok(record), "{}", show(&argv));
         }
     }
 
@@ -356,7 +359,7 @@ proptest! {
     #[test]
     fn dag_never_panics((command, argv) in dag_commands()) {
         let argv = refs(&argv);
-        let mut keyspace = Keyspace::default();
+        let mut keyspace = keyspace();
         let result = parse_dag(command, &argv, &mut keyspace);
         let positions = keys::dag(&argv);
         check_positions(&argv, &positions)?;
@@ -456,10 +459,8 @@ proptest! {
             prop_assert!(!set || args.entry_points.is_empty());
             let record = args.into_record();
             prop_assert!(!record.device.contains('\0') && !record.source.contains(&0));
-            let aof = aof_rewrite(&record);
-            let mut replay = vec![aof.command.to_bytes().to_vec(), argv[1].to_vec()];
-            replay.extend(aof.args);
-            let replay = refs(&replay);
+            let command = scriptstore_command(argv[1], &record);
+            let replay = command.argv();
             let replayed = if record.entry_points.is_empty() {
                 parse_scriptset(&replay)
             } else {

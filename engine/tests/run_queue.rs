@@ -12,7 +12,7 @@ use redisai_core::{Backend, DType, Error, Tensor};
 use redisai_engine::backends::{BackendLibrary, BackendSettings, ModelRunner, Registry};
 use redisai_engine::model::Model;
 use redisai_engine::queue::RunQueues;
-use redisai_engine::run::{RunOp, RunOutcome, RunRequest};
+use redisai_engine::run::{OnDone, RunOp, RunOutcome, RunRequest};
 
 /// What the double does when run.
 #[derive(Clone, Copy)]
@@ -129,7 +129,7 @@ fn submit(
         enqueued_at: Instant::now(),
         timeout,
         cancel: None,
-        on_done: Box::new(move |outcome| {
+        on_done: OnDone::new(move |outcome| {
             let _ = tx.send(outcome);
         }),
     });

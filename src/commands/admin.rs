@@ -7,7 +7,7 @@ use redisai_engine::names::{CONFIG, INFO};
 use redisai_engine::stats::RunKind;
 
 use super::{run, slices};
-use crate::reply;
+use crate::reply::{self, Item};
 use crate::state::engine;
 
 /// `AI.CONFIG LOADBACKEND <backend> <path> | BACKENDSPATH <path> | MODEL_CHUNK_SIZE <n> |
@@ -71,32 +71,24 @@ pub fn info(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
             reply::ok(ctx);
             return Ok(());
         }
-        reply::array(ctx, 18);
-        reply::bulk(ctx, b"key");
-        reply::bulk(ctx, parsed.key);
-        reply::bulk(ctx, b"type");
-        reply::bulk(
+        let kind: &[u8] = match stats.kind() {
+            RunKind::Model => b"MODEL",
+            RunKind::Script => b"SCRIPT",
+        };
+        reply::fields(
             ctx,
-            match stats.kind() {
-                RunKind::Model => b"MODEL",
-                RunKind::Script => b"SCRIPT",
-            },
+            vec![
+                ("key", Item::Bulk(parsed.key)),
+                ("type", Item::Bulk(kind)),
+                ("backend", Item::text(stats.backend().name())),
+                ("device", Item::text(stats.device())),
+                ("tag", Item::Bulk(stats.tag())),
+                ("duration", Item::Int(stats.duration() as i64)),
+                ("samples", Item::Int(stats.samples())),
+                ("calls", Item::Int(stats.calls() as i64)),
+                ("errors", Item::Int(stats.errors() as i64)),
+            ],
         );
-        reply::bulk(ctx, b"backend");
-        reply::bulk(ctx, stats.backend().name().as_bytes());
-        reply::bulk(ctx, b"device");
-        reply::bulk(ctx, stats.device().as_bytes());
-        reply::bulk(ctx, b"tag");
-        reply::bulk(ctx, stats.tag());
-        for (field, n) in [
-            ("duration", stats.duration() as i64),
-            ("samples", stats.samples()),
-            ("calls", stats.calls() as i64),
-            ("errors", stats.errors() as i64),
-        ] {
-            reply::bulk(ctx, field.as_bytes());
-            reply::integer(ctx, n);
-        }
         Ok(())
     })
 }

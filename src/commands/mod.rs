@@ -7,13 +7,12 @@ pub mod model;
 pub mod script;
 pub mod tensor;
 
-use redis_module::native_types::RedisType;
 use redis_module::{Context, RedisResult, RedisString, RedisValue};
 use redisai_core::Error;
 use redisai_engine::stats::RunKind;
 
 use crate::guard::contained;
-use crate::reply;
+use crate::reply::{self, Item};
 use crate::state::engine;
 
 /// Runs a handler body that replies on success and returns the error to send otherwise, with
@@ -40,36 +39,16 @@ pub fn report_keys(ctx: &Context, positions: Vec<usize>) -> RedisResult {
     Ok(RedisValue::NoReply)
 }
 
-/// Deletes the value of type `T` at `key` and replicates the command (AI.MODELDEL,
-/// AI.SCRIPTDEL): `empty` when the key is missing, WRONGTYPE when it holds something else.
-pub fn delete_typed<T>(
-    ctx: &Context,
-    key: &RedisString,
-    ty: &RedisType,
-    empty: Error,
-) -> Result<(), Error> {
-    let opened = ctx.open_key_writable(key);
-    opened
-        .get_value::<T>(ty)
-        .map_err(|_| Error::WrongType)?
-        .ok_or_else(|| empty.clone())?;
-    opened.delete().map_err(|_| empty)?;
-    ctx.replicate_verbatim();
-    reply::ok(ctx);
-    Ok(())
-}
-
 /// AI._MODELSCAN / AI._SCRIPTSCAN: `[key, tag]` of every model (or script) this shard knows,
 /// after RedisAI's warning that the command is experimental.
 pub fn scan_reply(ctx: &Context, kind: RunKind, warning: &str) {
     crate::log::warning(ctx, warning);
     let entries = engine().stats.scan(kind);
-    reply::array(ctx, entries.len());
-    for (key, tag) in entries {
-        reply::array(ctx, 2);
-        reply::bulk(ctx, &key);
-        reply::bulk(ctx, &tag);
-    }
+    let items = entries
+        .iter()
+        .map(|(key, tag)| Item::Array(vec![Item::Bulk(key), Item::Bulk(tag)]))
+        .collect();
+    reply::item(ctx, &Item::Array(items));
 }
 
 /// The common start of the blocking commands (runs and DAGs): a key-position request is answered

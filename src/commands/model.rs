@@ -1,7 +1,5 @@
 //! AI.MODELSTORE, AI.MODELSET, AI.MODELGET, AI.MODELDEL and AI._MODELSCAN.
 
-use std::sync::Arc;
-
 use redis_module::{Context, RedisResult, RedisString};
 use redisai_core::model::chunks;
 use redisai_core::Error;
@@ -13,9 +11,9 @@ use redisai_engine::model_cmd::{
 use redisai_engine::names::{MODELDEL, MODELGET, MODELSCAN, MODELSET, MODELSTORE};
 use redisai_engine::stats::RunKind;
 
-use super::{delete_typed, run, scan_reply, slices};
-use crate::model_type::{into_value, ModelValue, MODEL_TYPE};
-use crate::reply;
+use super::{run, scan_reply, slices};
+use crate::keyspace;
+use crate::reply::{self, Item};
 use crate::state::engine;
 
 /// `AI.MODELSTORE <key> <backend> <device> [TAG t] [BATCHSIZE n [MINBATCHSIZE m
@@ -53,17 +51,11 @@ fn store(ctx: &Context, key_name: &RedisString, parsed: ModelStoreArgs<'_>) -> R
     let record = parsed.into_record();
     let model = Model::create(&engine.registry, record, key_name.as_slice())
         .inspect_err(|_| crate::log::load_failure(ctx, backend))?;
-    let value = into_value(model).map_err(|e| {
+    keyspace::start_queue(&model.device().queue_name()).map_err(|e| {
         crate::log::warning(ctx, &e);
         Error::QueueInit
     })?;
-    let key = ctx.open_key_writable(key_name);
-    key.get_value::<ModelValue>(&MODEL_TYPE)
-        .map_err(|_| Error::WrongType)?;
-    let stats = Arc::clone(value.0.stats());
-    key.set_value(&MODEL_TYPE, value)
-        .map_err(|_| Error::WrongType)?;
-    engine.stats.register(stats);
+    keyspace::store(ctx, key_name.as_slice(), model)?;
     ctx.replicate_verbatim();
     reply::ok(ctx);
     Ok(())
@@ -74,60 +66,48 @@ pub fn modelget(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELGET, || {
         let argv = slices(&args);
         let format = parse_modelget(&argv)?;
-        let key = ctx.open_key(&args[1]);
-        let value = key
-            .get_value::<ModelValue>(&MODEL_TYPE)
-            .map_err(|_| Error::WrongType)?
-            .ok_or(Error::ModelKeyEmpty)?;
-        let r = value.0.record();
-        let blob = |ctx: &Context| {
-            let parts = chunks(&r.blob, engine().model_chunk_size() as usize);
-            if parts.len() == 1 {
-                reply::bulk(ctx, &r.blob);
-            } else {
-                reply::array(ctx, parts.len());
-                for part in parts {
-                    reply::bulk(ctx, part);
-                }
-            }
+        let model = keyspace::model(ctx, argv[1])?;
+        let r = model.record();
+        let parts: Vec<&[u8]> = chunks(&r.blob, engine().model_chunk_size() as usize).collect();
+        let blob = match parts.as_slice() {
+            [one] => Item::Bulk(one),
+            _ => Item::Array(parts.iter().map(|p| Item::Bulk(p)).collect()),
         };
         if !format.meta {
-            blob(ctx);
+            reply::item(ctx, &blob);
             return Ok(());
         }
-        reply::array(ctx, if format.blob { 18 } else { 16 });
-        reply::bulk(ctx, b"backend");
-        reply::bulk(ctx, r.backend.name().as_bytes());
-        reply::bulk(ctx, b"device");
-        reply::bulk(ctx, r.device.as_bytes());
-        reply::bulk(ctx, b"tag");
-        reply::bulk(ctx, &r.tag);
-        reply::bulk(ctx, b"batchsize");
-        reply::integer(ctx, r.batchsize as i64);
-        reply::bulk(ctx, b"minbatchsize");
-        reply::integer(ctx, r.minbatchsize as i64);
-        for (field, names) in [("inputs", &r.inputs), ("outputs", &r.outputs)] {
-            reply::bulk(ctx, field.as_bytes());
-            reply::array(ctx, names.len());
-            for name in names {
-                reply::bulk(ctx, name);
-            }
-        }
-        reply::bulk(ctx, b"minbatchtimeout");
-        reply::integer(ctx, r.minbatchtimeout as i64);
+        let mut fields = vec![
+            ("backend", Item::text(r.backend.name())),
+            ("device", Item::text(&r.device)),
+            ("tag", Item::Bulk(&r.tag)),
+            ("batchsize", Item::Int(r.batchsize as i64)),
+            ("minbatchsize", Item::Int(r.minbatchsize as i64)),
+            ("inputs", names(&r.inputs)),
+            ("outputs", names(&r.outputs)),
+            ("minbatchtimeout", Item::Int(r.minbatchtimeout as i64)),
+        ];
         if format.blob {
-            reply::bulk(ctx, b"blob");
-            blob(ctx);
+            fields.push(("blob", blob));
         }
+        reply::fields(ctx, fields);
         Ok(())
     })
+}
+
+/// A list of names as an array of bulk strings.
+fn names(list: &[Vec<u8>]) -> Item<'_> {
+    Item::Array(list.iter().map(|n| Item::Bulk(n)).collect())
 }
 
 /// `AI.MODELDEL <key>`
 pub fn modeldel(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELDEL, || {
         modeldel_arity(&slices(&args))?;
-        delete_typed::<ModelValue>(ctx, &args[1], &MODEL_TYPE, Error::ModelKeyEmpty)
+        keyspace::delete::<Model>(ctx, args[1].as_slice())?;
+        ctx.replicate_verbatim();
+        reply::ok(ctx);
+        Ok(())
     })
 }
 

@@ -2,16 +2,16 @@
 //! the deprecated AI.SCRIPTRUN (SPEC §3.9-3.15).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis_module::{Context, RedisResult, RedisString};
 use redisai_core::Backend;
 use redisai_core::Error;
+use redisai_engine::dag::single::{script_plan, ScriptInvocation};
 use redisai_engine::keys;
 use redisai_engine::names::{
     SCRIPTDEL, SCRIPTEXECUTE, SCRIPTGET, SCRIPTRUN, SCRIPTSCAN, SCRIPTSET, SCRIPTSTORE,
 };
-use redisai_engine::run::{RunOp, ScriptOp};
 use redisai_engine::script::Script;
 use redisai_engine::script_cmd::{
     parse_scriptexecute, parse_scriptget, parse_scriptrun, parse_scriptset, parse_scriptstore,
@@ -20,11 +20,11 @@ use redisai_engine::script_cmd::{
 };
 use redisai_engine::stats::RunKind;
 
-use super::execute::{enqueue, tensor_at};
-use super::{blocking_command, delete_typed, run, scan_reply, slices};
-use crate::reply;
+use super::{blocking_command, run, scan_reply, slices};
+use crate::execution::run_plan;
+use crate::keyspace;
+use crate::reply::{self, Item};
 use crate::script_host::ModuleScriptHost;
-use crate::script_type::{into_value, ScriptValue, SCRIPT_TYPE};
 use crate::state::engine;
 
 /// `AI.SCRIPTSTORE <key> <device> [TAG <tag>] ENTRY_POINTS <n> <fn>... SOURCE <source>`
@@ -56,31 +56,14 @@ fn store(ctx: &Context, key_name: &RedisString, parsed: ScriptStoreArgs<'_>) -> 
     }
     let script = Script::create(&engine.registry, parsed.into_record(), key_name.as_slice())
         .inspect_err(|_| crate::log::load_failure(ctx, Backend::Torch))?;
-    let value = into_value(script).map_err(|e| {
+    keyspace::start_queue(&script.device().queue_name()).map_err(|e| {
         crate::log::warning(ctx, &e);
         Error::QueueInit
     })?;
-    let key = ctx.open_key_writable(key_name);
-    key.get_value::<ScriptValue>(&SCRIPT_TYPE)
-        .map_err(|_| Error::WrongType)?;
-    let stats = Arc::clone(value.0.stats());
-    key.set_value(&SCRIPT_TYPE, value)
-        .map_err(|_| Error::WrongType)?;
-    engine.stats.register(stats);
+    keyspace::store(ctx, key_name.as_slice(), script)?;
     ctx.replicate_verbatim();
     reply::ok(ctx);
     Ok(())
-}
-
-/// The script stored at `key` (a shared reference).
-pub fn script_at(ctx: &Context, key: &[u8]) -> Result<Arc<Script>, Error> {
-    let name = RedisString::create_from_slice(ctx.ctx, key);
-    let key = ctx.open_key(&name);
-    let value = key
-        .get_value::<ScriptValue>(&SCRIPT_TYPE)
-        .map_err(|_| Error::WrongType)?
-        .ok_or(Error::ScriptKeyEmpty)?;
-    Ok(Arc::clone(&value.0))
 }
 
 /// `AI.SCRIPTGET <key> [META] [SOURCE]`
@@ -88,27 +71,22 @@ pub fn scriptget(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTGET, || {
         let argv = slices(&args);
         let parsed = parse_scriptget(&argv)?;
-        let script = script_at(ctx, parsed.key)?;
+        let script = keyspace::script(ctx, parsed.key)?;
         let r = script.record();
         if parsed.reply == ScriptGetReply::Source {
             reply::bulk(ctx, &r.source);
             return Ok(());
         }
-        let with_source = parsed.reply == ScriptGetReply::MetaAndSource;
-        reply::array(ctx, if with_source { 8 } else { 6 });
-        reply::bulk(ctx, b"device");
-        reply::bulk(ctx, r.device.as_bytes());
-        reply::bulk(ctx, b"tag");
-        reply::bulk(ctx, &r.tag);
-        reply::bulk(ctx, b"Entry Points");
-        reply::array(ctx, r.entry_points.len());
-        for name in &r.entry_points {
-            reply::bulk(ctx, name);
+        let entry_points = r.entry_points.iter().map(|n| Item::Bulk(n)).collect();
+        let mut fields = vec![
+            ("device", Item::text(&r.device)),
+            ("tag", Item::Bulk(&r.tag)),
+            ("Entry Points", Item::Array(entry_points)),
+        ];
+        if parsed.reply == ScriptGetReply::MetaAndSource {
+            fields.push(("source", Item::Bulk(&r.source)));
         }
-        if with_source {
-            reply::bulk(ctx, b"source");
-            reply::bulk(ctx, &r.source);
-        }
+        reply::fields(ctx, fields);
         Ok(())
     })
 }
@@ -117,7 +95,10 @@ pub fn scriptget(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn scriptdel(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTDEL, || {
         scriptdel_arity(&slices(&args))?;
-        delete_typed::<ScriptValue>(ctx, &args[1], &SCRIPT_TYPE, Error::ScriptKeyEmpty)
+        keyspace::delete::<Script>(ctx, args[1].as_slice())?;
+        ctx.replicate_verbatim();
+        reply::ok(ctx);
+        Ok(())
     })
 }
 
@@ -145,28 +126,26 @@ struct ScriptGrammar {
 /// MULTI/Lua refusal, arity, script lookup, parse, input lookup, then the call (SPEC §3.14).
 fn run_command(ctx: &Context, args: &[RedisString], grammar: &ScriptGrammar) -> RedisResult {
     blocking_command(ctx, args, grammar.name, grammar.keys, |argv| {
+        let received = Instant::now();
         (grammar.arity)(argv)?;
-        let script = script_at(ctx, argv[1])?;
+        let script = keyspace::script(ctx, argv[1])?;
         let parsed = (grammar.parse)(argv, false)?;
         let inputs = parsed
             .inputs
             .iter()
-            .map(|k| tensor_at(ctx, k))
+            .map(|k| keyspace::tensor(ctx, k))
             .collect::<Result<Vec<_>, _>>()?;
         let keys: Vec<Vec<u8>> = parsed.keys.iter().map(|k| k.to_vec()).collect();
-        let host = Arc::new(ModuleScriptHost::new(ctx, &keys));
-        let queue = script.device().queue_name();
-        let op = RunOp::Script(ScriptOp {
+        let call = ScriptInvocation {
             function: String::from_utf8_lossy(parsed.function).into_owned(),
+            host: Arc::new(ModuleScriptHost::new(ctx, &keys)),
             keys,
             args: parsed.args.iter().map(|a| a.to_vec()).collect(),
-            n_outputs: parsed.outputs.len(),
-            host,
             script,
-        });
+        };
         let outputs = parsed.outputs.iter().map(|k| k.to_vec()).collect();
         let timeout = parsed.timeout_ms.map(Duration::from_millis);
-        enqueue(ctx, op, &queue, inputs, outputs, timeout)
+        run_plan(ctx, script_plan(call, inputs, outputs, timeout), received)
     })
 }
 

@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use redis_module::raw::{RedisModuleCtx, RedisModuleString};
 use redis_module::{Context, RedisValue};
-use redisai_core::Error;
+use redisai_core::{Error, Tensor};
 use redisai_engine::names::{TENSORGET, TENSORSET};
 use redisai_engine::tensor_cmd::{
     parse_tensorget_format, parse_tensorset, tensorget_arity, tensorset_arity,
 };
 
 use super::run;
+use crate::keyspace::Key;
 use crate::raw_command::{self, dispatch};
 use crate::reply;
-use crate::tensor_key::TensorKey;
 
 /// Redis's default `proto-max-bulk-len`, used if the server cannot be asked.
 const DEFAULT_MAX_BULK: u64 = 512 * 1024 * 1024;
@@ -62,7 +62,7 @@ extern "C" fn tensorget_command(
 fn tensorset(ctx: &Context, keys: &[*mut RedisModuleString], argv: &[&[u8]]) {
     let _ = run(ctx, TENSORSET, || {
         tensorset_arity(argv)?;
-        let mut key = TensorKey::write(ctx, keys[1]);
+        let mut key = Key::<Tensor>::write(ctx, keys[1]);
         // WRONGTYPE comes before any other validation.
         key.check()?;
         let tensor = parse_tensorset(argv, || max_bulk_len(ctx))?;
@@ -77,8 +77,8 @@ fn tensorset(ctx: &Context, keys: &[*mut RedisModuleString], argv: &[&[u8]]) {
 fn tensorget(ctx: &Context, keys: &[*mut RedisModuleString], argv: &[&[u8]]) {
     let _ = run(ctx, TENSORGET, || {
         tensorget_arity(argv)?;
-        let key = TensorKey::read(ctx, keys[1]);
-        let tensor = key.tensor()?.ok_or(Error::TensorKeyEmpty)?;
+        let key = Key::<Tensor>::read(ctx, keys[1]);
+        let tensor = key.get()?.ok_or(Error::TensorKeyEmpty)?;
         let format = parse_tensorget_format(&argv[2..])?;
         reply::tensor(ctx, tensor, format);
         Ok(())

@@ -11,7 +11,7 @@ use std::time::Instant;
 use redisai_core::{Error, Tensor};
 
 use super::{DagOp, DagPlan, Slot, SlotSource};
-use crate::run::{RunOp, RunOutcome, RunRequest, ScriptOp};
+use crate::run::{OnDone, RunOp, RunOutcome, RunRequest, ScriptOp};
 
 /// What became of one op.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,8 +44,41 @@ impl DagOutcome {
     }
 }
 
-/// Called once with the outcome (on a worker thread, or on the caller's for model-free DAGs).
-pub type OnDagDone = Box<dyn FnOnce(DagOutcome) + Send>;
+/// The completion of a DAG, called once with the outcome (on a worker thread, or on the caller's
+/// for model-free DAGs). Like a request's [`crate::run::OnDone`], an obligation: dropped
+/// unanswered (a defect), it answers an outcome whose every op failed with `ERR internal error`.
+pub struct OnDagDone {
+    f: Option<Box<dyn FnOnce(DagOutcome) + Send>>,
+    ops: usize,
+}
+
+impl OnDagDone {
+    /// `ops`: the plan's number of ops (for the outcome `Drop` makes up).
+    pub fn new(ops: usize, f: impl FnOnce(DagOutcome) + Send + 'static) -> OnDagDone {
+        OnDagDone {
+            f: Some(Box::new(f)),
+            ops,
+        }
+    }
+
+    pub fn call(mut self, outcome: DagOutcome) {
+        if let Some(f) = self.f.take() {
+            f(outcome);
+        }
+    }
+}
+
+impl Drop for OnDagDone {
+    fn drop(&mut self) {
+        if let Some(f) = self.f.take() {
+            f(DagOutcome {
+                timed_out: false,
+                results: vec![OpResult::Failed(Error::Internal); self.ops],
+                tensors: Vec::new(),
+            });
+        }
+    }
+}
 
 /// Queues a request on the named device queue (injected: the module uses its run queues).
 pub type Submit = Arc<dyn Fn(&str, RunRequest) + Send + Sync>;
@@ -111,10 +144,50 @@ pub fn complete_now(plan: &DagPlan) -> DagOutcome {
     }
 }
 
+/// What a worker op runs, and the queue it runs on (`None` for TENSORSET/TENSORGET).
+fn run_op(op: &DagOp) -> Option<(RunOp, String)> {
+    match op {
+        DagOp::ModelExecute { model, .. } => {
+            Some((RunOp::Model(Arc::clone(model)), model.device().queue_name()))
+        }
+        DagOp::ScriptExecute {
+            script,
+            function,
+            keys,
+            args,
+            host,
+            outputs,
+            ..
+        } => Some((
+            RunOp::Script(ScriptOp {
+                script: Arc::clone(script),
+                function: function.clone(),
+                keys: keys.clone(),
+                args: args.clone(),
+                n_outputs: outputs.len(),
+                host: Arc::clone(host),
+            }),
+            script.device().queue_name(),
+        )),
+        _ => None,
+    }
+}
+
 /// Starts a plan: queues every model op whose inputs exist; `on_done` gets the outcome once all
 /// model ops have finished or can no longer run. `enqueued_at` is when the DAG was received.
+///
+/// Fast path: a plan whose only op is a worker op with all its inputs (every single-op command,
+/// and one-op DAGs) is queued as it is, and its outcome built when the op completes, without
+/// the shared state a multi-op DAG needs to release its ops in order.
 pub fn start(plan: DagPlan, enqueued_at: Instant, submit: Submit, on_done: OnDagDone) {
     let tensors = initial_tensors(&plan.slots);
+    if let [op] = plan.ops.as_slice() {
+        if let Some((inputs, _)) = op.worker_io() {
+            if inputs.iter().all(|&s| tensors[s].is_some()) {
+                return start_single(plan, tensors, enqueued_at, submit, on_done);
+            }
+        }
+    }
     let mut readers = vec![Vec::new(); plan.slots.len()];
     let mut waiting = vec![0; plan.ops.len()];
     for (i, op) in plan.ops.iter().enumerate() {
@@ -160,46 +233,73 @@ pub fn start(plan: DagPlan, enqueued_at: Instant, submit: Submit, on_done: OnDag
     }
 }
 
+/// The fast path of [`start`]: one worker op, all inputs present.
+fn start_single(
+    plan: DagPlan,
+    mut tensors: Vec<Option<Arc<Tensor>>>,
+    enqueued_at: Instant,
+    submit: Submit,
+    on_done: OnDagDone,
+) {
+    let op = &plan.ops[0];
+    let (Some((op_inputs, op_outputs)), Some((run, queue))) = (op.worker_io(), run_op(op)) else {
+        return;
+    };
+    let inputs = op_inputs
+        .iter()
+        .filter_map(|&s| tensors[s].clone())
+        .collect();
+    let outputs = op_outputs.to_vec();
+    let request = RunRequest {
+        op: run,
+        inputs,
+        enqueued_at,
+        timeout: plan.timeout,
+        cancel: None,
+        on_done: OnDone::new(move |outcome| {
+            let (result, timed_out) = match outcome {
+                RunOutcome::Done(produced) => {
+                    for (slot, tensor) in outputs.into_iter().zip(produced) {
+                        if tensor.is_some() {
+                            tensors[slot] = tensor;
+                        }
+                    }
+                    (OpResult::Done, false)
+                }
+                RunOutcome::Failed(e) => (OpResult::Failed(e), false),
+                RunOutcome::TimedOut => (OpResult::NotRun, true),
+                RunOutcome::Cancelled => (OpResult::NotRun, false),
+            };
+            on_done.call(DagOutcome {
+                timed_out,
+                results: vec![result],
+                tensors,
+            });
+        }),
+    };
+    submit(&queue, request);
+}
+
 impl DagRun {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues model or script op `i` (counted in `in_flight` by the caller).
+    /// Queues model or script op `i` (counted in `in_flight` by the caller). An op that cannot
+    /// be queued (not a worker op, an input missing: defects) finishes at once as failed, so the
+    /// DAG still completes.
     fn queue(self: &Arc<Self>, i: usize) {
-        let Some((inputs, outputs)) = self.ops[i].worker_io() else {
-            return;
+        let (Some((inputs, _)), Some((op, queue))) =
+            (self.ops[i].worker_io(), run_op(&self.ops[i]))
+        else {
+            return self.op_finished(i, RunOutcome::Failed(Error::Internal));
         };
-        let (op, queue) = match &self.ops[i] {
-            DagOp::ModelExecute { model, .. } => {
-                (RunOp::Model(Arc::clone(model)), model.device().queue_name())
-            }
-            DagOp::ScriptExecute {
-                script,
-                function,
-                keys,
-                args,
-                host,
-                ..
-            } => (
-                RunOp::Script(ScriptOp {
-                    script: Arc::clone(script),
-                    function: function.clone(),
-                    keys: keys.clone(),
-                    args: args.clone(),
-                    n_outputs: outputs.len(),
-                    host: Arc::clone(host),
-                }),
-                script.device().queue_name(),
-            ),
-            _ => return,
-        };
-        let tensors: Vec<Arc<Tensor>> = {
+        let tensors: Option<Vec<Arc<Tensor>>> = {
             let state = self.lock();
-            inputs
-                .iter()
-                .map(|&s| Arc::clone(state.tensors[s].as_ref().expect("inputs exist when queued")))
-                .collect()
+            inputs.iter().map(|&s| state.tensors[s].clone()).collect()
+        };
+        let Some(tensors) = tensors else {
+            return self.op_finished(i, RunOutcome::Failed(Error::Internal));
         };
         let run = Arc::clone(self);
         let request = RunRequest {
@@ -208,7 +308,7 @@ impl DagRun {
             enqueued_at: self.enqueued_at,
             timeout: self.timeout,
             cancel: Some(Arc::clone(&self.failed)),
-            on_done: Box::new(move |outcome| run.op_finished(i, outcome)),
+            on_done: OnDone::new(move |outcome| run.op_finished(i, outcome)),
         };
         (self.submit)(&queue, request);
     }
@@ -279,7 +379,7 @@ impl DagRun {
             (outcome, state.on_done.take())
         };
         if let Some(on_done) = on_done {
-            on_done(outcome);
+            on_done.call(outcome);
         }
     }
 }

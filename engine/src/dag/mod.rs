@@ -8,6 +8,7 @@
 
 pub mod exec;
 pub mod parse;
+pub mod single;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,10 +148,23 @@ impl DagOp {
     }
 }
 
-/// A parsed, resolved DAG, ready to run.
+/// How a plan answers its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanReply {
+    /// One element per op (the DAG commands).
+    PerOp,
+    /// A single-op command (AI.MODELEXECUTE, AI.SCRIPTEXECUTE and their deprecated forms): `OK`,
+    /// the op's error, or `TIMEDOUT`.
+    Single,
+}
+
+/// A resolved plan, ready to run: a DAG command's, or a single-op command's (see [`single`]).
+/// Every execution goes through one: parse → plan → queue → run → persist → reply.
 #[derive(Debug)]
 pub struct DagPlan {
+    /// The DAG command parsed (single-op plans say `Execute`: they may write keys).
     pub command: DagCommand,
+    pub reply: PlanReply,
     /// Every tensor version, in creation order.
     pub slots: Vec<SlotSource>,
     pub ops: Vec<DagOp>,

@@ -16,7 +16,7 @@ use redisai_backend_api::ScriptHost;
 use redisai_core::numparse::parse_i64;
 use redisai_core::{Error, Result, Tensor};
 
-use super::{DagCommand, DagKeys, DagOp, DagPlan, Slot, SlotSource};
+use super::{DagCommand, DagKeys, DagOp, DagPlan, PlanReply, Slot, SlotSource};
 use crate::model::Model;
 use crate::model_cmd::{
     modelexecute_arity, modelrun_arity, parse_modelexecute, parse_modelrun, ExecuteArgs,
@@ -406,6 +406,7 @@ fn resolve(command: DagCommand, header: Header<'_>, ops: Vec<NamedOp<'_>>) -> Re
         .collect::<Result<Vec<_>>>()?;
     Ok(DagPlan {
         command,
+        reply: PlanReply::PerOp,
         slots: versions.slots,
         ops: plan_ops,
         persist,

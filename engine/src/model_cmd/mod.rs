@@ -12,7 +12,7 @@ pub use get::{modeldel_arity, modelscan_arity, parse_modelget, ModelGetArgs};
 pub use run::{
     modelexecute_arity, modelrun_arity, parse_modelexecute, parse_modelrun, ExecuteArgs,
 };
-pub use store::{parse_modelset, parse_modelstore, ModelStoreArgs};
+pub use store::{modelstore_command, parse_modelset, parse_modelstore, ModelStoreArgs};
 
 #[cfg(test)]
 mod tests;

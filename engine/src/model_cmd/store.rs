@@ -1,10 +1,52 @@
 //! AI.MODELSTORE and the deprecated AI.MODELSET grammars (SPEC §3.3, §3.4).
 
 use redisai_core::device::Device;
+use redisai_core::model::chunk_ranges;
 use redisai_core::numparse::parse_count;
 use redisai_core::{Backend, Error, ModelRecord, Result};
 
+use crate::command::Command;
 use crate::names::{MODELSET, MODELSTORE};
+
+/// `AI.MODELSTORE <key> <BACKEND> <device> TAG <tag> BATCHSIZE <n> MINBATCHSIZE <m>
+/// MINBATCHTIMEOUT <t> [INPUTS <n> <name>... OUTPUTS <m> <name>...] BLOB <chunk>...`: the
+/// command that recreates `record` at `key` on AOF replay (SPEC §10.3). Every keyword is always
+/// written; the node names only for TF, the one backend that takes them (the others read them
+/// from the model); the blob in chunks of `chunk_size` bytes (MODEL_CHUNK_SIZE), borrowed.
+pub fn modelstore_command<'a>(
+    key: &'a [u8],
+    record: &'a ModelRecord,
+    chunk_size: usize,
+) -> Command<'a> {
+    let mut command = Command::new(MODELSTORE);
+    command
+        .arg(key)
+        .arg(record.backend.name().as_bytes())
+        .arg(record.device.as_bytes())
+        .arg(b"TAG")
+        .arg(&record.tag);
+    command.arg(b"BATCHSIZE").number(record.batchsize);
+    command.arg(b"MINBATCHSIZE").number(record.minbatchsize);
+    command
+        .arg(b"MINBATCHTIMEOUT")
+        .number(record.minbatchtimeout);
+    if record.backend == Backend::Tf {
+        for (word, names) in [
+            (&b"INPUTS"[..], &record.inputs),
+            (b"OUTPUTS", &record.outputs),
+        ] {
+            command.arg(word).number(names.len());
+            for name in names {
+                command.arg(name);
+            }
+        }
+    }
+    command.arg(b"BLOB");
+    for range in chunk_ranges(record.blob.len(), chunk_size) {
+        command.arg(&record.blob[range]);
+    }
+    command
+}
 
 /// A parsed AI.MODELSTORE or AI.MODELSET: everything borrowed from `argv` except the device.
 #[derive(Debug, Clone, PartialEq, Eq)]

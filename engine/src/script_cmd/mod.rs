@@ -15,7 +15,7 @@ pub use get::{parse_scriptget, scriptdel_arity, scriptscan_arity, ScriptGetArgs,
 pub use run::{
     parse_scriptexecute, parse_scriptrun, scriptexecute_arity, scriptrun_arity, ScriptExecuteArgs,
 };
-pub use store::{aof_rewrite, parse_scriptset, parse_scriptstore, AofCommand, ScriptStoreArgs};
+pub use store::{parse_scriptset, parse_scriptstore, scriptstore_command, ScriptStoreArgs};
 
 #[cfg(test)]
 mod tests;

@@ -1,12 +1,11 @@
 //! AI.SCRIPTSTORE and the deprecated AI.SCRIPTSET grammars (SPEC §3.10, §3.11), and the AOF
 //! rewrite of a script (§10.3).
 
-use std::ffi::CStr;
-
 use redisai_core::numparse::{parse_f64, parse_i64};
 use redisai_core::script::ScriptRecord;
 use redisai_core::{Error, Result};
 
+use crate::command::Command;
 use crate::names::{SCRIPTSET, SCRIPTSTORE};
 
 /// A parsed AI.SCRIPTSTORE or AI.SCRIPTSET, borrowed from `argv`.
@@ -135,35 +134,31 @@ pub fn parse_scriptset<'a>(argv: &[&'a [u8]]) -> Result<ScriptStoreArgs<'a>> {
     })
 }
 
-/// A command to emit in an AOF rewrite: its name, and its arguments after the key (the module
-/// emits them with `EmitAOF(aof, command, "sv", key, args)`, like models).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AofCommand {
-    pub command: &'static CStr,
-    pub args: Vec<Vec<u8>>,
-}
-
-/// The command that rebuilds `script` on AOF replay (SPEC §10.3):
+/// The command that rebuilds `script` at `key` on AOF replay (SPEC §10.3):
 /// `AI.SCRIPTSTORE <key> <device> TAG <tag> ENTRY_POINTS <n> <fn>... SOURCE <source>`, as
 /// RedisAI writes it. A script without entry points (AI.SCRIPTSET, RDB encver 0-2) cannot be
 /// stored with AI.SCRIPTSTORE, whose ENTRY_POINTS is mandatory (RedisAI emitted it anyway and
 /// its AOF did not replay, SPEC §13.7), so it becomes
 /// `AI.SCRIPTSET <key> <device> TAG <tag> SOURCE <source>`.
-pub fn aof_rewrite(script: &ScriptRecord) -> AofCommand {
-    let mut args = vec![
-        script.device.as_bytes().to_vec(),
-        b"TAG".to_vec(),
-        script.tag.clone(),
-    ];
-    let command = if script.entry_points.is_empty() {
-        c"AI.SCRIPTSET"
+pub fn scriptstore_command<'a>(key: &'a [u8], script: &'a ScriptRecord) -> Command<'a> {
+    let mut command = Command::new(if script.entry_points.is_empty() {
+        SCRIPTSET
     } else {
-        args.push(b"ENTRY_POINTS".to_vec());
-        args.push(script.entry_points.len().to_string().into_bytes());
-        args.extend(script.entry_points.iter().cloned());
-        c"AI.SCRIPTSTORE"
-    };
-    args.push(b"SOURCE".to_vec());
-    args.push(script.source.clone());
-    AofCommand { command, args }
+        SCRIPTSTORE
+    });
+    command
+        .arg(key)
+        .arg(script.device.as_bytes())
+        .arg(b"TAG")
+        .arg(&script.tag);
+    if !script.entry_points.is_empty() {
+        command
+            .arg(b"ENTRY_POINTS")
+            .number(script.entry_points.len());
+        for name in &script.entry_points {
+            command.arg(name);
+        }
+    }
+    command.arg(b"SOURCE").arg(&script.source);
+    command
 }

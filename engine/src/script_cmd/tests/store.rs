@@ -354,13 +354,6 @@ fn resp_commands(mut data: &[u8]) -> Vec<Vec<&[u8]>> {
     commands
 }
 
-/// The full command an [`AofCommand`] stands for, with `key`.
-fn full_command(key: &[u8], aof: &AofCommand) -> Vec<Vec<u8>> {
-    let mut command = vec![aof.command.to_bytes().to_vec(), key.to_vec()];
-    command.extend(aof.args.iter().cloned());
-    command
-}
-
 #[test]
 fn aof_rewrite_matches_redisai_for_entry_points() {
     let aof = include_bytes!("../../../../tests/golden/aof-rewrite-example.aof");
@@ -372,8 +365,8 @@ fn aof_rewrite_matches_redisai_for_entry_points() {
     let record = parse_scriptstore(golden).unwrap().into_record();
     assert_eq!(record.entry_points, vec![b"bar".to_vec()]);
     assert_eq!(record.source, SOURCE.as_bytes());
-    let ours = full_command(golden[1], &aof_rewrite(&record));
-    assert_eq!(ours, golden.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+    let ours = scriptstore_command(golden[1], &record);
+    assert_eq!(ours.argv(), *golden);
 }
 
 #[test]
@@ -388,10 +381,9 @@ fn aof_rewrite_replays_to_the_same_record() {
             b"ENTRY_POINTS".to_vec(),
         ],
     };
-    let aof = aof_rewrite(&with_entry_points);
-    assert_eq!(aof.command, c"AI.SCRIPTSTORE");
-    let command = full_command(b"k", &aof);
-    let argv: Vec<&[u8]> = command.iter().map(Vec::as_slice).collect();
+    let command = scriptstore_command(b"k", &with_entry_points);
+    assert_eq!(command.name, "AI.SCRIPTSTORE");
+    let argv = command.argv();
     assert_eq!(
         parse_scriptstore(&argv).unwrap().into_record(),
         with_entry_points
@@ -405,10 +397,9 @@ fn aof_rewrite_replays_to_the_same_record() {
             source: b"def bar(a, b):\n    return a + b\n".to_vec(),
             entry_points: Vec::new(),
         };
-        let aof = aof_rewrite(&without);
-        assert_eq!(aof.command, c"AI.SCRIPTSET");
-        let command = full_command(b"s_old", &aof);
-        let argv: Vec<&[u8]> = command.iter().map(Vec::as_slice).collect();
+        let command = scriptstore_command(b"s_old", &without);
+        assert_eq!(command.name, "AI.SCRIPTSET");
+        let argv = command.argv();
         assert_eq!(
             argv,
             vec![

@@ -2,7 +2,7 @@
 
 use redisai_core::Error;
 
-use super::{parse, parse_with, Keyspace};
+use super::{golden_keyspace, parse, parse_with};
 
 fn check(table: &[(&str, Error)]) {
     for (cmd, expected) in table {
@@ -382,26 +382,26 @@ fn deprecated_error_table() {
 
 #[test]
 fn load_keys_are_read_in_order_as_parsed() {
-    let mut keys = Keyspace::new();
+    let mut keys = golden_keyspace();
     let err = parse_with(
         "AI.DAGEXECUTE LOAD 2 ia ib FOO |> AI.TENSORGET ia",
         &mut keys,
     );
     assert_eq!(err.err(), Some(Error::dag_unexpected_argument(b"FOO")));
-    assert_eq!(keys.fetched, [b"ia".to_vec(), b"ib".to_vec()]);
+    assert_eq!(keys.tensors_read, [b"ia".to_vec(), b"ib".to_vec()]);
 
-    let mut keys = Keyspace::new();
+    let mut keys = golden_keyspace();
     let err = parse_with("AI.DAGEXECUTE LOAD 3 ia nokey ib |> AI.FOO", &mut keys);
     assert_eq!(err.err(), Some(Error::TensorKeyEmpty));
-    assert_eq!(keys.fetched, [b"ia".to_vec(), b"nokey".to_vec()]);
+    assert_eq!(keys.tensors_read, [b"ia".to_vec(), b"nokey".to_vec()]);
 
     // Nothing is read before the arity check, nor for a read-only PERSIST.
-    let mut keys = Keyspace::new();
+    let mut keys = golden_keyspace();
     assert!(parse_with("AI.DAGEXECUTE LOAD 1 ia |>", &mut keys).is_err());
     assert!(parse_with(
         "AI.DAGEXECUTE_RO PERSIST 1 x LOAD 1 ia |> AI.TENSORGET ia",
         &mut keys
     )
     .is_err());
-    assert!(keys.fetched.is_empty());
+    assert!(keys.tensors_read.is_empty());
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use redisai_core::Tensor;
 
-use super::{describe, parse, parse_with, Keyspace};
+use super::{describe, golden_keyspace, parse, parse_with};
 use crate::dag::{DagCommand, DagOp, DagPlan, SlotSource};
 use crate::tensor_cmd::{DataFormat, GetFormat};
 
@@ -193,7 +193,7 @@ fn set_tensors_and_formats() {
 
 #[test]
 fn loaded_tensors_and_models_are_shared() {
-    let mut keys = Keyspace::new();
+    let mut keys = golden_keyspace();
     let plan = parse_with(
         "AI.DAGEXECUTE_RO LOAD 1 ia |> AI.MODELEXECUTE m_torch INPUTS 2 ia ia OUTPUTS 1 r",
         &mut keys,
@@ -210,12 +210,12 @@ fn loaded_tensors_and_models_are_shared() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(keys.fetched, [b"ia".to_vec()]);
+    assert_eq!(keys.tensors_read, [b"ia".to_vec()]);
 }
 
 #[test]
 fn script_ops_carry_their_call() {
-    let mut keys = Keyspace::new();
+    let mut keys = golden_keyspace();
     let plan = parse_with(
         "AI.DAGEXECUTE LOAD 2 ia ib |> AI.SCRIPTEXECUTE s1 scale KEYS 2 k1 {k}2 INPUTS 1 ia ARGS 3 3 ia KEYS OUTPUTS 1 o |> AI.SCRIPTEXECUTE s_gpu bar INPUTS 2 o ib |> AI.SCRIPTEXECUTE s1 bar",
         &mut keys,

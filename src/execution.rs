@@ -1,0 +1,132 @@
+//! The one execution path of the module: every command that runs a model or a script (the DAG
+//! commands, AI.MODELEXECUTE, AI.SCRIPTEXECUTE and their deprecated forms) hands a plan here.
+//!
+//! parse (the command's handler) → plan → queue (`dag::exec::start`, on the devices' run
+//! queues) → run (workers) → persist and reply (here, on the main thread, in Redis's reply
+//! callback). A plan without model or script ops is answered at once, without blocking.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use redis_module::Context;
+use redisai_core::{Error, Tensor};
+use redisai_engine::dag::exec::{
+    complete_now, needs_workers, start, DagOutcome, OnDagDone, OpResult,
+};
+use redisai_engine::dag::{DagOp, DagPlan, PlanReply, Slot};
+use redisai_engine::run::RunOutcome;
+use redisai_engine::tensor_cmd::GetFormat;
+
+use crate::blocking;
+use crate::keyspace;
+use crate::reply;
+use crate::state::engine;
+
+/// What the reply needs of each op once the plan has run.
+enum ReplyOp {
+    Set,
+    Get(Slot, GetFormat),
+    Run,
+}
+
+/// The parts of a plan the reply needs (the plan itself goes to the executor).
+struct ReplyPlan {
+    style: PlanReply,
+    ops: Vec<ReplyOp>,
+    persist: Vec<(Vec<u8>, Slot)>,
+}
+
+impl ReplyPlan {
+    fn of(plan: &DagPlan) -> ReplyPlan {
+        ReplyPlan {
+            style: plan.reply,
+            ops: plan
+                .ops
+                .iter()
+                .map(|op| match op {
+                    DagOp::TensorSet { .. } => ReplyOp::Set,
+                    DagOp::TensorGet { input, format } => ReplyOp::Get(*input, *format),
+                    DagOp::ModelExecute { .. } | DagOp::ScriptExecute { .. } => ReplyOp::Run,
+                })
+                .collect(),
+            persist: plan.persist.clone(),
+        }
+    }
+}
+
+/// Runs `plan` (received at `received`): answers at once when no op needs a worker, else
+/// blocks the client and queues the plan's ops; the reply comes from [`complete`].
+pub fn run_plan(ctx: &Context, plan: DagPlan, received: Instant) -> Result<(), Error> {
+    let shape = ReplyPlan::of(&plan);
+    if !needs_workers(&plan) {
+        complete(ctx, &shape, complete_now(&plan));
+        return Ok(());
+    }
+    let (blocked, measure) = blocking::block(ctx);
+    let submit = Arc::new(|queue: &str, request: redisai_engine::run::RunRequest| {
+        match engine().queues.get_or_create(queue) {
+            Ok(q) => q.push(request),
+            Err(_) => request.on_done.call(RunOutcome::Failed(Error::QueueInit)),
+        }
+    });
+    let ops = plan.ops.len();
+    start(
+        plan,
+        received,
+        submit,
+        OnDagDone::new(ops, move |outcome| {
+            blocked.finish(Box::new(move |ctx| complete(ctx, &shape, outcome)));
+        }),
+    );
+    // The command's own part is done: its blocked time starts now (SLOWLOG counts each once).
+    measure.start();
+    Ok(())
+}
+
+/// On the main thread: persists (when every op succeeded) and replies, as the plan says.
+fn complete(ctx: &Context, shape: &ReplyPlan, outcome: DagOutcome) {
+    if outcome.timed_out {
+        reply::simple(ctx, "TIMEDOUT");
+        return;
+    }
+    let persist_error = if outcome.failed() {
+        None
+    } else {
+        let entries: Vec<(&[u8], Option<Arc<Tensor>>)> = shape
+            .persist
+            .iter()
+            .map(|(k, slot)| (k.as_slice(), outcome.tensors.get(*slot).cloned().flatten()))
+            .collect();
+        keyspace::write_tensors(ctx, &entries).err()
+    };
+    match shape.style {
+        PlanReply::Single => match (persist_error, outcome.results.first()) {
+            (Some(e), _) => reply::error(ctx, &e),
+            (None, Some(OpResult::Failed(e))) => reply::error(ctx, e),
+            (None, Some(OpResult::Done)) => reply::ok(ctx),
+            // Single ops are never cancelled; answer like a timeout if one ever is.
+            (None, _) => reply::simple(ctx, "TIMEDOUT"),
+        },
+        PlanReply::PerOp => {
+            let elements: Vec<_> = shape.ops.iter().zip(&outcome.results).collect();
+            reply::array(ctx, elements.len() + usize::from(persist_error.is_some()));
+            for (op, result) in elements {
+                match (op, result) {
+                    (ReplyOp::Set, _) => reply::ok(ctx),
+                    (ReplyOp::Get(slot, format), OpResult::Done) => {
+                        match outcome.tensors.get(*slot).and_then(Option::as_ref) {
+                            Some(tensor) => reply::tensor(ctx, tensor, *format),
+                            None => reply::simple(ctx, "NA"),
+                        }
+                    }
+                    (ReplyOp::Run, OpResult::Done) => reply::ok(ctx),
+                    (_, OpResult::Failed(e)) => reply::error(ctx, e),
+                    (_, _) => reply::simple(ctx, "NA"),
+                }
+            }
+            if let Some(e) = persist_error {
+                reply::error(ctx, &e);
+            }
+        }
+    }
+}
