@@ -1,7 +1,9 @@
 # One-command entry points (see README.md).
-#   make run    set up, build and start redis-server with the module loaded
-#   make test   set up, build, lint and run every test
-#   make build  build the install layout in dist/
+#   make run    set up, build and start redis-server (on 127.0.0.1) with the module and ONNX
+#   make test   set up, build everything, lint and run every test
+#   make build  build the install layout in dist/ with every backend; in layers:
+#               build-core (module + ONNX), build-tf, build-tflite, build-torch
+#   make unit   the pure crates' tests (no server, no backend runtime)
 #   make bench  end-to-end benchmarks through redis-server, as markdown tables (docs/performance.md)
 #   make microbench  criterion benchmarks of the pure hot paths (no server)
 #   make soak   long soak test (100k execute cycles, memory must stay flat)
@@ -10,14 +12,17 @@
 
 CARGO ?= cargo
 PORT ?= 6379
+# The address `make run` listens on: local only unless asked (BIND=0.0.0.0 opens it).
+BIND ?= 127.0.0.1
 DIST := dist
 
-.PHONY: all setup build run test lint unit clean bench microbench soak fuzz docker docker-gpu docker-ci
+.PHONY: all setup build build-core build-tf build-tflite build-torch run test lint unit clean \
+	bench microbench soak fuzz docker docker-gpu docker-ci
 
 all: build
 
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh all
 
 # The ONNX backend plugin and ONNX Runtime's library (installed from PyPI by scripts/setup.sh).
 ONNXRUNTIME_VERSION := $(shell sed -n 's/^ONNXRUNTIME_VERSION=//p' scripts/versions.env)
@@ -43,20 +48,38 @@ TORCH_CUDA ?= 0
 export TORCH_CUDA
 TORCH_CUDA_LIBS := libtorch_cuda.so libc10_cuda.so libtorch_nvshmem.so libtorch_cuda_linalg.so libcaffe2_nvrtc.so
 
-build: setup
-	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime -p redisai-tensorflow -p redisai-tflite -p redisai-torch
-	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib $(TF_PLUGIN)/lib $(TFLITE_PLUGIN) $(TORCH_PLUGIN)/lib
-	@# install(1) replaces files (new inode) instead of rewriting them in place, so a server still
-	@# running the old dist/ keeps its mapped code intact.
+# install(1) replaces files (new inode) instead of rewriting them in place, so a server still
+# running the old dist/ keeps its mapped code intact; -C only copies a library that changed.
+build: build-core build-tf build-tflite build-torch
+	@echo "built $(DIST)/redisai.so, $(ONNX_PLUGIN)/, $(TF_PLUGIN)/, $(TFLITE_PLUGIN)/ and $(TORCH_PLUGIN)/"
+
+# The module and the ONNX backend: what `make run` needs (no TensorFlow or libtorch download).
+build-core:
+	@bash scripts/setup.sh core
+	$(CARGO) build --release --locked -p redisai -p redisai-onnxruntime
+	@mkdir -p $(DIST)/backends $(ONNX_PLUGIN)/lib
 	install -m 755 target/release/libredisai.so $(DIST)/redisai.so
 	install -m 755 target/release/libredisai_onnxruntime.so $(ONNX_PLUGIN)/redisai_onnxruntime.so
 	install -m 755 .build/onnxruntime/onnxruntime/capi/libonnxruntime.so.$(ONNXRUNTIME_VERSION) $(wildcard .build/onnxruntime/onnxruntime/capi/libonnxruntime_providers_*.so) $(ONNX_PLUGIN)/lib/
+
+build-tf:
+	@bash scripts/setup.sh tf
+	$(CARGO) build --release --locked -p redisai-tensorflow
+	@mkdir -p $(TF_PLUGIN)/lib
 	install -m 755 target/release/libredisai_tensorflow.so $(TF_PLUGIN)/redisai_tensorflow.so
-	@# -C: TensorFlow's libraries (850 MB) are only copied when they changed.
 	install -C -m 755 $(TF_LIBS) $(TF_PLUGIN)/lib/
+
+build-tflite:
+	@bash scripts/setup.sh core
+	$(CARGO) build --release --locked -p redisai-tflite
+	@mkdir -p $(TFLITE_PLUGIN)
 	install -m 755 target/release/libredisai_tflite.so $(TFLITE_PLUGIN)/redisai_tflite.so
+
+build-torch:
+	@bash scripts/setup.sh torch
+	$(CARGO) build --release --locked -p redisai-torch
+	@mkdir -p $(TORCH_PLUGIN)/lib
 	install -m 755 target/release/libredisai_torch.so $(TORCH_PLUGIN)/redisai_torch.so
-	@# -C: libtorch (450 MB) is only copied when it changed.
 	install -C -m 755 $(TORCH_LIBS) $(TORCH_PLUGIN)/lib/
 	@if [ "$(TORCH_CUDA)" = 1 ]; then \
 	    set -e; mkdir -p $(TORCH_PLUGIN)/cuda/torch/lib; \
@@ -69,23 +92,28 @@ build: setup
 	else \
 	    rm -rf $(TORCH_PLUGIN)/cuda; \
 	fi
-	@echo "built $(DIST)/redisai.so, $(ONNX_PLUGIN)/, $(TF_PLUGIN)/, $(TFLITE_PLUGIN)/ and $(TORCH_PLUGIN)/"
 
 # `make run` loads the ONNX backend at start (set BACKEND_ARGS= to load it lazily instead).
 BACKEND_ARGS ?= ONNX redisai_onnxruntime/redisai_onnxruntime.so
 
-run: build
-	@echo "Starting redis-server on port $(PORT) with $(DIST)/redisai.so loaded."
+run: build-core
+	@echo "Starting redis-server on $(BIND):$(PORT) with $(DIST)/redisai.so loaded."
 	@echo "Connect with: redis-cli -p $(PORT)   e.g.  AI.TENSORSET t FLOAT 2 2 VALUES 1 2 3 4"
 	@echo "Store a model: redis-cli -p $(PORT) -x AI.MODELSTORE mnist ONNX CPU BLOB < tests/golden/models/mnist.onnx"
-	redis-server --port $(PORT) --save "" --loadmodule $(CURDIR)/$(DIST)/redisai.so $(BACKEND_ARGS) $(MODULE_ARGS)
+	redis-server --port $(PORT) --bind $(BIND) --save "" --loadmodule $(CURDIR)/$(DIST)/redisai.so $(BACKEND_ARGS) $(MODULE_ARGS)
 
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
+# The crates that need neither a server nor a backend runtime.
+unit:
+	$(CARGO) test --locked -p redisai-core -p redisai-engine -p redisai-backend-api
+
 # TensorFlow's INFO and WARNING lines (one per failed run) stay out of the test output.
 test: export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Every backend is required: a test that needs one never skips (REDISAI_REQUIRE_BACKENDS).
+test: export REDISAI_REQUIRE_BACKENDS = all
 test: build lint
 	@# The panicking test backend that tests/panics.rs loads (a cdylib no test target builds).
 	$(CARGO) build --locked -p redisai-test-backend
@@ -95,7 +123,7 @@ test: build lint
 # tables: tensors against SET/GET of the same bytes, AI.MODELEXECUTE with and without
 # auto-batching, a DAG against separate commands, and the original's reference method.
 # Settings: BENCH_RUNS, BENCH_SECONDS, BENCH_CLIENTS, BENCH_SECTIONS (docs/performance.md).
-bench: build
+bench: build-core
 	$(CARGO) bench --locked --bench end_to_end
 
 # Criterion micro-benchmarks of the pure hot paths: VALUES parsing and formatting per dtype,
@@ -104,7 +132,7 @@ microbench:
 	$(CARGO) bench --locked -p redisai-core -p redisai-engine --bench tensor --bench batch --bench grammars
 
 # Long soak: 100k execute cycles; used_memory and RSS must stay flat (CI runs a short one).
-soak: build
+soak: build-core
 	SOAK_CYCLES=$${SOAK_CYCLES:-100000} $(CARGO) test --locked --release --test limits soak -- --nocapture
 
 # Long fuzzing: 100,000 random malformed commands per storm against a live server, and 100,000

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks to build and test the module:
-# redis-server (Redis 7.0 from Debian), libclang (bindgen of the redis-module crate), g++ (the ONNX
-# backend's allocation trampoline) and python3-venv; then the project's Python environment .venv
-# (ONNX test fixtures), ONNX Runtime's library from PyPI into .build/onnxruntime, TensorFlow's
-# C library (the tensorflow-cpu wheel) from PyPI into .build/tensorflow and libtorch (the torch
-# wheel, without the CUDA stack) from PyPI into .build/torch.
-# Idempotent: does nothing when everything is there.
+# Installs what a fresh Debian 12 machine lacks to build and test the module, by layer:
+#   core   redis-server (Redis 7.0 from Debian), libclang (bindgen of the redis-module crate), g++
+#          (the C++ parts of the backends) and python3-venv; the project's Python environment
+#          .venv (ONNX test fixtures, the redisai-py client); ONNX Runtime's library from PyPI
+#          into .build/onnxruntime. Enough for the module with ONNX (`make run`) and TFLITE.
+#   tf     TensorFlow's C library (the tensorflow-cpu wheel, ~270 MB) into .build/tensorflow
+#   torch  libtorch (the torch wheel without the CUDA stack, ~530 MB) into .build/torch
+#   all    all of them (the default: `make build`, `make test`)
+# Usage: scripts/setup.sh [core|tf|torch|all]...   (tf and torch imply core)
+# Idempotent: does nothing when what is asked for is there.
 set -euo pipefail
+
+layers=" ${*:-all} "
+want() { [[ "$layers" == *" $1 "* || "$layers" == *" all "* ]]; }
 
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo is missing: install a Rust toolchain (https://rustup.rs) first" >&2
@@ -35,5 +41,9 @@ fi
 
 bash "$(dirname "$0")/python_env.sh"
 bash "$(dirname "$0")/install_onnxruntime.sh"
-bash "$(dirname "$0")/install_tensorflow.sh"
-bash "$(dirname "$0")/install_torch.sh"
+if want tf; then
+    bash "$(dirname "$0")/install_tensorflow.sh"
+fi
+if want torch; then
+    bash "$(dirname "$0")/install_torch.sh"
+fi

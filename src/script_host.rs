@@ -303,9 +303,10 @@ fn convert(reply: *mut RedisModuleCallReply) -> Reply {
     match kind {
         raw::REDISMODULE_REPLY_STRING => Reply::String(text()),
         raw::REDISMODULE_REPLY_ERROR => Reply::Error(String::from_utf8_lossy(&text()).into_owned()),
-        // SAFETY: as above.
         raw::REDISMODULE_REPLY_INTEGER => {
-            Reply::Integer(unsafe { raw::RedisModule_CallReplyInteger.expect("module API")(reply) })
+            // SAFETY: as above.
+            let n = unsafe { raw::RedisModule_CallReplyInteger.expect("module API")(reply) };
+            Reply::Integer(n)
         }
         raw::REDISMODULE_REPLY_ARRAY => {
             // SAFETY: as above.

@@ -380,6 +380,12 @@ fn storm(c: &mut Client, seed: u64, count: usize, mut next: impl FnMut() -> Vec<
 
 #[test]
 fn random_model_and_dag_commands_never_hurt_the_server() {
+    needs!(
+        "random_model_and_dag_commands_never_hurt_the_server",
+        "TF",
+        "TFLITE",
+        "TORCH"
+    );
     let (seed, count) = seed_and_count(0x0dde_c0de, 4000);
     let mut server = Server::start();
     let mut c = server.client();
@@ -402,6 +408,10 @@ fn random_model_and_dag_commands_never_hurt_the_server() {
 
 #[test]
 fn random_script_and_torch_commands_never_hurt_the_server() {
+    needs!(
+        "random_script_and_torch_commands_never_hurt_the_server",
+        "TORCH"
+    );
     let (seed, count) = seed_and_count(0x5c41_97ed, 3000);
     let mut server = Server::start();
     let mut c = server.client();
@@ -429,6 +439,12 @@ fn random_script_and_torch_commands_never_hurt_the_server() {
 /// (script, model, input, output, DAG LOAD/PERSIST, a key a script passes to a model).
 #[test]
 fn keys_with_a_nul_byte_are_ordinary_keys() {
+    needs!(
+        "keys_with_a_nul_byte_are_ordinary_keys",
+        "TF",
+        "TFLITE",
+        "TORCH"
+    );
     let mut server = Server::start();
     let mut c = server.client();
     let pt = reference("pt-minimal.pt");

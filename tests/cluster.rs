@@ -210,6 +210,11 @@ fn ok(c: &mut Client, line: &str) {
 
 #[test]
 fn a_three_master_cluster_routes_slot_checks_and_runs_the_ai_commands() {
+    needs!(
+        "a_three_master_cluster_routes_slot_checks_and_runs_the_ai_commands",
+        "TF",
+        "TORCH"
+    );
     let started = Instant::now();
     let cluster = Cluster::start();
     eprintln!("cluster up in {:?}", started.elapsed());

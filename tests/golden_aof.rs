@@ -189,6 +189,7 @@ fn run(c: &mut Client, when: &str) {
 
 #[test]
 fn the_golden_aof_replays_in_both_layouts() {
+    needs!("the_golden_aof_replays_in_both_layouts", "TF", "TORCH");
     let golden = golden_aof();
     let keys = aof_keys();
     for (layout, files) in LAYOUTS {
@@ -214,6 +215,11 @@ fn the_golden_aof_replays_in_both_layouts() {
 
 #[test]
 fn our_rewrite_of_the_golden_aof_holds_the_same_commands() {
+    needs!(
+        "our_rewrite_of_the_golden_aof_holds_the_same_commands",
+        "TF",
+        "TORCH"
+    );
     let golden = golden_aof();
     let mut server = Server::with_files(&[], &AOF_FLAGS, &[("appendonly.aof", &golden)]);
     let mut c = server.client();

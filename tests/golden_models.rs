@@ -91,6 +91,7 @@ fn mask_duration(reply: &str) -> String {
 
 #[test]
 fn model_transcripts_match_byte_for_byte() {
+    needs!("model_transcripts_match_byte_for_byte", "TF", "TORCH");
     let pairs = all_pairs();
     let server = Server::start();
     let mut client = server.client();

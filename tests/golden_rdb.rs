@@ -191,6 +191,11 @@ fn the_parsed_description_agrees_with_the_dump_payloads() {
 
 #[test]
 fn the_golden_rdb_loads_whole_runs_and_survives_our_save() {
+    needs!(
+        "the_golden_rdb_loads_whole_runs_and_survives_our_save",
+        "TF",
+        "TORCH"
+    );
     let keys = rdb_contents();
     let mut server = server_on_golden_rdb(&[]);
     let mut c = server.client();
@@ -250,6 +255,11 @@ fn free_port() -> u16 {
 
 #[test]
 fn a_replica_of_a_master_on_the_golden_rdb_gets_every_key() {
+    needs!(
+        "a_replica_of_a_master_on_the_golden_rdb_gets_every_key",
+        "TF",
+        "TORCH"
+    );
     let keys: Vec<GoldenKey> = rdb_contents();
     let port = free_port();
     let master = server_on_golden_rdb(&["--port", &port.to_string()]);

@@ -12,6 +12,7 @@ use common::{golden_dir, Server};
 
 #[test]
 fn redisai_py_round_trip() {
+    needs!("redisai_py_round_trip", "TF", "TORCH");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = root.join(".venv/bin/python");
     assert!(

@@ -116,6 +116,12 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_late_replica_gets_everything_then_follows_writes_and_outputs() {
+    needs!(
+        "a_late_replica_gets_everything_then_follows_writes_and_outputs",
+        "TF",
+        "TFLITE",
+        "TORCH"
+    );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -163,6 +169,12 @@ fn a_late_replica_gets_everything_then_follows_writes_and_outputs() {
 
 #[test]
 fn an_aof_with_the_rdb_preamble_brings_every_type_back() {
+    needs!(
+        "an_aof_with_the_rdb_preamble_brings_every_type_back",
+        "TF",
+        "TFLITE",
+        "TORCH"
+    );
     let mut server = Server::start();
     let mut c = server.client();
     populate(&mut c);
@@ -251,6 +263,7 @@ const SCRIPT_WRITES: [(&str, &str); 11] = [
 
 #[test]
 fn scripts_replicate_by_their_effects() {
+    needs!("scripts_replicate_by_their_effects", "TORCH");
     let (master, replica) = attached_pair();
     let (mut m, mut r) = (master.client(), replica.client());
     let pt = torch_model("def forward(self, a, b):\n    return a * b + a\n");

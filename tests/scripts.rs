@@ -86,6 +86,7 @@ fn setup(c: &mut Client) {
 
 #[test]
 fn scripts_store_get_run_and_delete() {
+    needs!("scripts_store_get_run_and_delete", "TORCH");
     let server = Server::start();
     let mut c = server.client();
     setup(&mut c);
@@ -132,6 +133,7 @@ fn scripts_store_get_run_and_delete() {
 
 #[test]
 fn compile_and_run_errors_are_replies() {
+    needs!("compile_and_run_errors_are_replies", "TORCH");
     let server = Server::start();
     let mut c = server.client();
     setup(&mut c);
@@ -201,6 +203,7 @@ fn compile_and_run_errors_are_replies() {
 
 #[test]
 fn scripts_call_redis_with_declared_keys_only() {
+    needs!("scripts_call_redis_with_declared_keys_only", "TORCH");
     let server = Server::start();
     let mut c = server.client();
     setup(&mut c);
@@ -242,6 +245,7 @@ fn scripts_call_redis_with_declared_keys_only() {
 
 #[test]
 fn scripts_run_with_the_callers_acl_permissions() {
+    needs!("scripts_run_with_the_callers_acl_permissions", "TORCH");
     let server = Server::start();
     let mut admin = server.client();
     setup(&mut admin);
@@ -281,6 +285,7 @@ fn scripts_run_with_the_callers_acl_permissions() {
 
 #[test]
 fn scripts_call_stored_models() {
+    needs!("scripts_call_stored_models", "TORCH");
     let server = Server::start();
     let mut c = server.client();
     setup(&mut c);
@@ -325,6 +330,7 @@ fn scripts_call_stored_models() {
 
 #[test]
 fn timeout_behind_a_long_script() {
+    needs!("timeout_behind_a_long_script", "TORCH");
     let server = Server::start();
     let mut c = server.client();
     setup(&mut c);
@@ -354,6 +360,7 @@ fn timeout_behind_a_long_script() {
 
 #[test]
 fn scripts_in_dags() {
+    needs!("scripts_in_dags", "TORCH");
     let server = Server::start();
     let mut c = server.client();
     setup(&mut c);
@@ -375,6 +382,7 @@ fn scripts_in_dags() {
 
 #[test]
 fn scripts_survive_reload_and_aof_rewrite() {
+    needs!("scripts_survive_reload_and_aof_rewrite", "TORCH");
     let mut server = Server::with(
         &[],
         &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"],
@@ -433,6 +441,7 @@ fn scripts_survive_reload_and_aof_rewrite() {
 
 #[test]
 fn torch_models_serve_tuples_dtypes_and_batches() {
+    needs!("torch_models_serve_tuples_dtypes_and_batches", "TORCH");
     let server = Server::start();
     let mut c = server.client();
     let blob = torch_model("def forward(self, a, b):\n    return a + b, a * b\n");

@@ -81,6 +81,7 @@ fn forbidden(kind: &str, operator: &str) -> String {
 
 #[test]
 fn torchscript_cannot_reach_files() {
+    needs!("torchscript_cannot_reach_files", "TF", "TFLITE", "TORCH");
     let server = Server::with(&ALL_BACKENDS, &[]);
     let mut c = app_user(&server);
     // The repro: read /etc/passwd into a tensor.
@@ -147,6 +148,7 @@ fn torchscript_cannot_reach_files() {
 
 #[test]
 fn tf_graphs_cannot_reach_files() {
+    needs!("tf_graphs_cannot_reach_files", "TF", "TFLITE", "TORCH");
     let server = Server::with(&ALL_BACKENDS, &[]);
     let mut c = app_user(&server);
     let read = GraphDef::new()
@@ -191,6 +193,7 @@ fn config_is_dangerous(c: &mut Client) -> bool {
 
 #[test]
 fn ai_config_is_an_administrators_command() {
+    needs!("ai_config_is_an_administrators_command", "TF", "TORCH");
     // Without TFLITE, which the attempts below try to load.
     let server = Server::with(&ALL_BACKENDS[..6], &[]);
     let mut admin = server.client();
@@ -327,6 +330,12 @@ fn until_error(c: &mut Client, line: &str, want: &str) {
 
 #[test]
 fn one_request_cannot_take_the_hosts_memory() {
+    needs!(
+        "one_request_cannot_take_the_hosts_memory",
+        "TF",
+        "TFLITE",
+        "TORCH"
+    );
     // 8 GiB of address space for everything: a defence that fails cannot fill the machine.
     let server = Server::with_address_space(&ALL_BACKENDS, &[], 8 * GIB);
     let mut c = server.client();
@@ -450,6 +459,12 @@ fn requests_held_for_a_batch_are_answered_when_their_model_goes() {
 
 #[test]
 fn scripts_reach_only_their_declared_keys() {
+    needs!(
+        "scripts_reach_only_their_declared_keys",
+        "TF",
+        "TFLITE",
+        "TORCH"
+    );
     let server = Server::with(&ALL_BACKENDS, &[]);
     let mut c = server.client();
     assert_eq!(render(&c.cmd("RPUSH list 3 1 2")), ":3");
@@ -501,6 +516,12 @@ fn scripts_reach_only_their_declared_keys() {
 
 #[test]
 fn allow_operators_opens_the_policy_for_trusted_setups() {
+    needs!(
+        "allow_operators_opens_the_policy_for_trusted_setups",
+        "TF",
+        "TFLITE",
+        "TORCH"
+    );
     let mut args = ALL_BACKENDS.to_vec();
     args.extend(["ALLOW_OPERATORS", "aten::from_file"]);
     let server = Server::with(&args, &[]);

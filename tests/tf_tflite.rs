@@ -28,6 +28,10 @@ fn store_graph(c: &mut Client, key: &str, extra: &[&str]) -> Frame {
 
 #[test]
 fn the_tf_reference_graph_multiplies_and_reports_its_nodes() {
+    needs!(
+        "the_tf_reference_graph_multiplies_and_reports_its_nodes",
+        "TF"
+    );
     let server = Server::start();
     let mut c = server.client();
     assert_eq!(store_graph(&mut c, "m", &["TAG", "v1"]), ok_frame("OK"));
@@ -154,6 +158,7 @@ fn the_tf_reference_graph_multiplies_and_reports_its_nodes() {
 
 #[test]
 fn the_tflite_quantized_mnist_reads_the_digit_one() {
+    needs!("the_tflite_quantized_mnist_reads_the_digit_one", "TFLITE");
     let server = Server::start();
     let mut c = server.client();
     let model = reference("mnist_model_quant.tflite");
@@ -181,6 +186,11 @@ fn the_tflite_quantized_mnist_reads_the_digit_one() {
 
 #[test]
 fn tf_and_tflite_models_survive_reload_restart_and_aof() {
+    needs!(
+        "tf_and_tflite_models_survive_reload_restart_and_aof",
+        "TF",
+        "TFLITE"
+    );
     let mut server = Server::start();
     let mut c = server.client();
     assert_eq!(
@@ -229,6 +239,7 @@ fn tf_and_tflite_models_survive_reload_restart_and_aof() {
 
 #[test]
 fn the_golden_tf_payload_and_aof_model_line_load() {
+    needs!("the_golden_tf_payload_and_aof_model_line_load", "TF");
     let server = Server::start();
     let mut c = server.client();
     let payloads: serde_json::Value = serde_json::from_str(

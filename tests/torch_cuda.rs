@@ -16,6 +16,10 @@ const SCRIPT: &str =
 
 #[test]
 fn gpu_models_and_scripts_are_refused_without_a_cuda_device() {
+    needs!(
+        "gpu_models_and_scripts_are_refused_without_a_cuda_device",
+        "TORCH"
+    );
     // (A default build has no CUDA at all; a TORCH_CUDA=1 build on a machine without a driver or
     // device answers the same.)
     let server = Server::with(&["TORCH", "redisai_torch/redisai_torch.so"], &[]);
@@ -71,6 +75,10 @@ fn gpu_models_and_scripts_are_refused_without_a_cuda_device() {
 
 #[test]
 fn a_plugin_whose_cuda_library_does_not_load_is_refused_with_the_reason() {
+    needs!(
+        "a_plugin_whose_cuda_library_does_not_load_is_refused_with_the_reason",
+        "TORCH"
+    );
     // The plugin's copy lives in the server's directory, outside BACKENDSPATH.
     let server = Server::with(&["UNRESTRICTED_LOADBACKEND", "yes"], &[]);
     let mut c = server.client();

@@ -44,6 +44,10 @@ fn setup_inputs(c: &mut Client) {
 
 #[test]
 fn redisai_torch_model_and_script_payloads_restore_run_and_dump_back_identically() {
+    needs!(
+        "redisai_torch_model_and_script_payloads_restore_run_and_dump_back_identically",
+        "TORCH"
+    );
     let json: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(golden_dir().join("dump-payloads.json")).unwrap(),
     )
@@ -161,6 +165,10 @@ const LEGACY_RUNS: [(&str, &str, [f64; 4]); 4] = [
 
 #[test]
 fn script_payloads_of_every_encoding_version_restore_and_run() {
+    needs!(
+        "script_payloads_of_every_encoding_version_restore_and_run",
+        "TORCH"
+    );
     let server = Server::start();
     let mut c = server.client();
     setup_inputs(&mut c);
@@ -227,6 +235,10 @@ fn script_payloads_of_every_encoding_version_restore_and_run() {
 
 #[test]
 fn torch_model_payloads_of_every_encoding_version_restore_and_run() {
+    needs!(
+        "torch_model_payloads_of_every_encoding_version_restore_and_run",
+        "TORCH"
+    );
     use Field::*;
     let server = Server::start();
     let mut c = server.client();

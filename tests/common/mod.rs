@@ -32,6 +32,62 @@ pub fn module_path() -> PathBuf {
     path
 }
 
+/// The install directory of a backend plugin in dist/, by its module-argument name.
+fn backend_dir(backend: &str) -> &'static str {
+    match backend {
+        "ONNX" => "redisai_onnxruntime",
+        "TF" => "redisai_tensorflow",
+        "TFLITE" => "redisai_tflite",
+        "TORCH" => "redisai_torch",
+        other => panic!("no backend {other}"),
+    }
+}
+
+/// Whether the backends a test needs are built (`make build-tf`, `build-tflite`, `build-torch`;
+/// ONNX comes with `make build-core`). When one is missing the test is skipped, with a line
+/// saying so, unless `REDISAI_REQUIRE_BACKENDS=all` (set by `make test`): then a missing backend
+/// fails the test, so nothing is skipped silently.
+pub fn have_backends(test: &str, backends: &[&str]) -> bool {
+    let backends_dir = module_path().parent().expect("dist/").join("backends");
+    let missing: Vec<&str> = backends
+        .iter()
+        .copied()
+        .filter(|b| {
+            let dir = backend_dir(b);
+            !backends_dir.join(dir).join(format!("{dir}.so")).exists()
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let targets: Vec<String> = missing
+        .iter()
+        .map(|b| format!("make build-{}", b.to_lowercase()))
+        .collect();
+    let what = format!(
+        "{test} needs the {} backend, which is not built ({})",
+        missing.join(" and "),
+        targets.join(", ")
+    );
+    if std::env::var("REDISAI_REQUIRE_BACKENDS").is_ok_and(|v| v == "all") {
+        panic!("{what}; REDISAI_REQUIRE_BACKENDS=all requires every backend");
+    }
+    // Straight to the process's stderr: the test harness captures eprintln! of passing tests.
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what}");
+    false
+}
+
+/// Skips the calling test (returns from it) unless the named backends are built; see
+/// [`have_backends`].
+#[macro_export]
+macro_rules! needs {
+    ($test:expr, $($backend:literal),+) => {
+        if !$crate::common::have_backends($test, &[$($backend),+]) {
+            return;
+        }
+    };
+}
+
 /// Directory of the golden data captured from the original RedisAI.
 pub fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")

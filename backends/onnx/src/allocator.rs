@@ -215,10 +215,8 @@ mod tests {
     fn an_absurd_size_is_refused_not_allocated() {
         let mut block: *mut c_void = ptr::null_mut();
         // SAFETY: valid out-pointer.
-        assert_eq!(
-            unsafe { redisai_ort_checked_alloc(usize::MAX, &mut block) },
-            2
-        );
+        let status = unsafe { redisai_ort_checked_alloc(usize::MAX, &mut block) };
+        assert_eq!(status, 2);
         assert!(block.is_null());
     }
 }

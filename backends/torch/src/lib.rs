@@ -23,6 +23,57 @@ pub fn module_from_source(source: &str) -> Result<Vec<u8>, String> {
     shim::module_from_source(source)
 }
 
+/// [`module_from_source`] for programs that open the plugin at run time instead of linking it
+/// (the module's integration tests): on success `*archive` / `*archive_len` hold the archive,
+/// released with [`redisai_torch_free_archive`]; on failure `*err` holds the message (a
+/// NUL-terminated string released with the same function, `len` 0). Returns 0 on success.
+///
+/// # Safety
+/// `source` must point to `len` readable bytes; the three out-pointers must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn redisai_torch_module_from_source(
+    source: *const u8,
+    len: usize,
+    archive: *mut *mut u8,
+    archive_len: *mut usize,
+    err: *mut *mut u8,
+) -> i32 {
+    // SAFETY: per the caller.
+    let source = unsafe { std::slice::from_raw_parts(source, len) };
+    let built = std::panic::catch_unwind(|| module_from_source(&String::from_utf8_lossy(source)))
+        .unwrap_or_else(|_| Err("panic while building the archive".into()));
+    let (status, bytes) = match built {
+        Ok(bytes) => (0, bytes),
+        Err(message) => (1, [message.as_bytes(), b"\0"].concat()),
+    };
+    let mut boxed = bytes.into_boxed_slice();
+    let (ptr, n) = (boxed.as_mut_ptr(), boxed.len());
+    std::mem::forget(boxed);
+    // SAFETY: writable out-pointers per the caller.
+    unsafe {
+        if status == 0 {
+            *archive = ptr;
+            *archive_len = n;
+        } else {
+            *err = ptr;
+        }
+    }
+    status
+}
+
+/// Releases what [`redisai_torch_module_from_source`] handed out (`len`: the archive's length,
+/// or the error's length with its NUL).
+///
+/// # Safety
+/// `ptr` / `len` must be one such buffer, released once.
+#[no_mangle]
+pub unsafe extern "C" fn redisai_torch_free_archive(ptr: *mut u8, len: usize) {
+    if !ptr.is_null() {
+        // SAFETY: a boxed slice of `len` bytes leaked by redisai_torch_module_from_source.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) });
+    }
+}
+
 /// Every operator TorchScript can call in this process, one schema per entry (after the plugin
 /// is loaded: without the ones the sandbox removed). For tests of the policy.
 pub fn registered_operators() -> Vec<String> {
