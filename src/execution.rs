@@ -37,7 +37,8 @@ struct ReplyPlan {
 }
 
 impl ReplyPlan {
-    fn of(plan: &DagPlan) -> ReplyPlan {
+    /// The reply's part of `plan` (the PERSIST list moves here: the executor does not use it).
+    fn of(plan: &mut DagPlan) -> ReplyPlan {
         ReplyPlan {
             style: plan.reply,
             ops: plan
@@ -49,15 +50,15 @@ impl ReplyPlan {
                     DagOp::ModelExecute { .. } | DagOp::ScriptExecute { .. } => ReplyOp::Run,
                 })
                 .collect(),
-            persist: plan.persist.clone(),
+            persist: std::mem::take(&mut plan.persist),
         }
     }
 }
 
 /// Runs `plan` (received at `received`): answers at once when no op needs a worker, else
 /// blocks the client and queues the plan's ops; the reply comes from [`complete`].
-pub fn run_plan(ctx: &Context, plan: DagPlan, received: Instant) -> Result<(), Error> {
-    let shape = ReplyPlan::of(&plan);
+pub fn run_plan(ctx: &Context, mut plan: DagPlan, received: Instant) -> Result<(), Error> {
+    let shape = ReplyPlan::of(&mut plan);
     if !needs_workers(&plan) {
         complete(ctx, &shape, complete_now(&plan));
         return Ok(());
