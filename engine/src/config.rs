@@ -3,8 +3,9 @@
 use redisai_core::numparse::parse_i64;
 use redisai_core::{Backend, Error, Result};
 
-/// Default bytes per chunk of a serialized model (MODELGET, RDB, AOF), as RedisAI replies it.
-pub const DEFAULT_MODEL_CHUNK_SIZE: i64 = 536_870_912;
+/// Default bytes per chunk of a serialized model (MODELGET, RDB, AOF): RedisAI's 511 MiB
+/// (SPEC §3), not 512 MiB.
+pub const DEFAULT_MODEL_CHUNK_SIZE: i64 = 535_822_336;
 /// Default ONNX kill-switch, in milliseconds.
 pub const DEFAULT_MODEL_EXECUTION_TIMEOUT: i64 = 5000;
 /// Default BACKEND_ALLOCATION_LIMIT, in MB: the largest single allocation a backend may make
