@@ -4,6 +4,7 @@
 #   make build  build the install layout in dist/ with every backend; in layers:
 #               build-core (module + ONNX), build-tf, build-tflite, build-torch
 #   make unit   the pure crates' tests (no server, no backend runtime)
+#   make test-servers  the integration suite on Valkey 8 and Redis 8 too (part of `make test`)
 #   make bench  end-to-end benchmarks through redis-server, as markdown tables (docs/performance.md)
 #   make microbench  criterion benchmarks of the pure hot paths (no server)
 #   make soak   long soak test (100k execute cycles, memory must stay flat)
@@ -16,7 +17,7 @@ PORT ?= 6379
 BIND ?= 127.0.0.1
 DIST := dist
 
-.PHONY: all setup build build-core build-tf build-tflite build-torch run test lint unit clean \
+.PHONY: all setup build build-core build-tf build-tflite build-torch run test test-servers lint unit clean \
 	bench microbench soak fuzz docker docker-gpu docker-ci
 
 all: build
@@ -118,6 +119,15 @@ test: build lint
 	@# The panicking test backend that tests/panics.rs loads (a cdylib no test target builds).
 	$(CARGO) build --locked -p redisai-test-backend
 	$(CARGO) test --locked --workspace --no-fail-fast
+	CARGO=$(CARGO) bash scripts/test_servers.sh
+
+# The integration suite on the other servers of the matrix (README "Supported servers"):
+# Valkey 8 and Redis 8, installed into .build/servers by scripts/install_servers.sh.
+test-servers: export TF_CPP_MIN_LOG_LEVEL ?= 2
+test-servers: export REDISAI_REQUIRE_BACKENDS = all
+test-servers: build
+	$(CARGO) build --locked -p redisai-test-backend
+	CARGO=$(CARGO) bash scripts/test_servers.sh
 
 # End-to-end benchmarks (requests/s, p50/p99, main-thread time per call), printed as markdown
 # tables: tensors against SET/GET of the same bytes, AI.MODELEXECUTE with and without

@@ -14,15 +14,12 @@ struct Argv(Vec<*mut RedisModuleString>);
 
 impl Argv {
     fn new(command: &Command<'_>) -> Argv {
-        // SAFETY: the API table is filled once at module load and only read afterwards.
-        let create = unsafe { raw::RedisModule_CreateString }.expect("module API");
+        // Strings without a context, owned by `Argv` until Drop.
         Argv(
             command
                 .args
                 .iter()
-                // SAFETY: strings without a context, owned by `Argv` until Drop; Redis copies the
-                // bytes.
-                .map(|a| unsafe { create(ptr::null_mut(), a.as_ptr().cast(), a.len()) })
+                .map(|a| crate::bytes::create_raw(ptr::null_mut(), a))
                 .collect(),
         )
     }

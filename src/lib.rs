@@ -3,12 +3,14 @@
 //! command means; it opens keys, replies and persists.
 
 mod blocking;
+mod bytes;
 mod commands;
 mod emit;
 mod execution;
 mod guard;
 mod info;
 mod keyspace;
+mod llapi;
 mod log;
 mod raw_command;
 mod rdb_io;
@@ -18,13 +20,17 @@ mod server_limits;
 mod state;
 
 use redis_module::{redis_module, Context, RedisString, Status};
-use redisai_engine::version::MODULE_VERSION;
+use redisai_engine::version::{check_server_version, MODULE_VERSION};
 
 use keyspace::{MODEL_TYPE, SCRIPT_TYPE, TENSOR_TYPE};
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     // AI.TENSORSET / AI.TENSORGET are registered on the raw command API (commands/tensor.rs).
-    match state::init(ctx, args).and_then(|()| commands::tensor::register(ctx)) {
+    let loaded = check_server_version(server_version())
+        .and_then(|()| state::init(ctx, args))
+        .and_then(|()| commands::tensor::register(ctx))
+        .and_then(|()| llapi::export(ctx));
+    match loaded {
         Ok(()) => {
             info::register(ctx);
             server_limits::register(ctx);
@@ -35,6 +41,14 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
             Status::Err
         }
     }
+}
+
+/// `RedisModule_GetServerVersion` (`0x00MMmmpp`), where the server has it (6.0.9+).
+fn server_version() -> Option<i32> {
+    // SAFETY: the API table is filled by RedisModule_Init and only read afterwards.
+    let get = unsafe { redis_module::raw::RedisModule_GetServerVersion }?;
+    // SAFETY: the call takes no arguments and returns the encoded version.
+    Some(unsafe { get() })
 }
 
 redis_module! {

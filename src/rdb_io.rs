@@ -32,6 +32,14 @@ impl Sink for ModuleIo {
         raw::save_signed(self.0, value);
     }
     fn save_buffer(&mut self, bytes: &[u8]) {
-        raw::save_slice(self.0, bytes);
+        // SAFETY: the API table is filled at load; the pointer is valid for `bytes.len()` bytes
+        // (a real buffer for an empty slice: Redis 6.2 reads it).
+        unsafe {
+            raw::RedisModule_SaveStringBuffer.expect("module API")(
+                self.0,
+                crate::bytes::ptr(bytes),
+                bytes.len(),
+            )
+        };
     }
 }

@@ -35,7 +35,7 @@ pub fn ok(ctx: &Context) {
 
 /// Sends a bulk string.
 pub fn bulk(ctx: &Context, bytes: &[u8]) {
-    raw::reply_with_string_buffer(ctx.ctx, bytes.as_ptr().cast(), bytes.len());
+    raw::reply_with_string_buffer(ctx.ctx, crate::bytes::ptr(bytes), bytes.len());
 }
 
 /// Starts an array of `len` elements.

@@ -37,6 +37,19 @@ impl ModuleScriptHost {
     }
 }
 
+impl ModuleScriptHost {
+    /// The host of a script run through the C API (`src/llapi`): no client, so no ACL user to
+    /// check (the calling module is trusted), database 0, and no declared key, so the script's
+    /// Redis calls may not touch any key.
+    pub fn detached() -> ModuleScriptHost {
+        ModuleScriptHost {
+            user: None,
+            db: 0,
+            keys: Vec::new(),
+        }
+    }
+}
+
 /// Locks Redis and selects the caller's database.
 fn locked(
     tsc: &ThreadSafeContext<redis_module::DetachedFromClient>,
@@ -109,16 +122,8 @@ impl Args {
     fn new(ctx: *mut RedisModuleCtx, argv: &[&[u8]]) -> Args {
         let items = argv
             .iter()
-            .map(|a| {
-                // SAFETY: creating a string in a locked thread-safe context.
-                unsafe {
-                    raw::RedisModule_CreateString.expect("module API")(
-                        ctx,
-                        a.as_ptr().cast(),
-                        a.len(),
-                    )
-                }
-            })
+            // Created in a locked thread-safe context.
+            .map(|a| crate::bytes::create_raw(ctx, a))
             .collect();
         Args { ctx, items }
     }

@@ -12,6 +12,8 @@
 //!   KEYS, inputs, outputs; DAGs: LOAD, PERSIST, ROUTING and the model or script key of every op)
 //!   are slot-checked: mixing slots gets
 //!   `-CROSSSLOT Keys in request don't hash to the same slot`, from any node, and changes nothing;
+//! - a malformed command reports only the keys that are certain (the model or script key; a
+//!   malformed DAG none), so mixed slots get the command's own error, not CROSSSLOT;
 //! - a DAG whose only key is `ROUTING {t}` is redirected to the owner of `{t}`'s slot and runs
 //!   there; DAG-local tensor names are not keys; a DAG with no key at all (AI.DAGRUN) runs on any
 //!   node;
@@ -404,6 +406,53 @@ fn a_three_master_cluster_routes_slot_checks_and_runs_the_ai_commands() {
         }
     }
     eprintln!("observed: {CROSSSLOT}");
+
+    // --- Malformed commands report only the keys that are certain: routed by the model or
+    // script key (a malformed DAG by none), they answer their own error, not CROSSSLOT. ---
+    let own_errors = [
+        (
+            format!(
+                "AI.MODELEXECUTE {{t}}m TIMEOUT 1000 INPUTS 2 {{t}}x {} OUTPUTS 1 {{t}}w",
+                far("x")
+            ),
+            "-ERR INPUTS not specified",
+        ),
+        (
+            format!(
+                "AI.MODELEXECUTE {{t}}m INPUTS 3 {{t}}x {} OUTPUTS 1 {{t}}w",
+                far("x")
+            ),
+            "-Number of keys given as INPUTS here does not match model definition",
+        ),
+        (
+            format!(
+                "AI.SCRIPTEXECUTE {{t}}s f ARGS 1 a INPUTS 1 {} OUTPUTS 1 {{t}}w",
+                far("x")
+            ),
+            "-ERR KEYS or INPUTS scope must be provided first for AI.SCRIPTEXECUTE command",
+        ),
+    ];
+    for (line, error) in &own_errors {
+        assert_eq!(render(&c.cmd(line)), *error, "{line} on the owner");
+        for &i in &others {
+            assert_eq!(
+                render(&cluster.client(i).cmd(line)),
+                moved,
+                "{line} on node {i}"
+            );
+        }
+    }
+    let malformed_dag = format!(
+        "AI.DAGEXECUTE PERSIST 2 {{t}}w {} FOO |> AI.TENSORSET {{t}}w FLOAT 1 VALUES 1",
+        far("w")
+    );
+    for i in 0..3 {
+        assert_eq!(
+            render(&cluster.client(i).cmd(&malformed_dag)),
+            "-ERR Invalid DAG command. Unexpected argument:  FOO",
+            "{malformed_dag} on node {i}"
+        );
+    }
     assert_eq!(c.cmd("EXISTS {t}w"), Frame::Integer(0));
     assert_eq!(
         cluster.client(far_owner).call(&["EXISTS", &far("w")]),

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::fixtures::{numbers, reference, set_one_image, store_onnx};
+use common::payload::module_part;
 use common::{bulk, golden_dir, is_error, ok_frame, render, unhex, Frame, Server};
 
 fn store_mnist(c: &mut common::Client, key: &str) {
@@ -232,8 +233,11 @@ fn the_golden_onnx_dump_payload_restores() {
         reference("linear_iris.onnx")
     );
     assert_eq!(c.cmd("TYPE m_onnx"), ok_frame("AI__MODEL"));
-    // Our DUMP is RedisAI's, byte for byte.
-    assert_eq!(bulk(&c.cmd("DUMP m_onnx")), payload);
+    // Our DUMP is RedisAI's, byte for byte (the module's part; the server writes its trailer).
+    assert_eq!(
+        module_part(&bulk(&c.cmd("DUMP m_onnx"))),
+        module_part(&payload)
+    );
     assert_eq!(info_field(&mut c, "m_onnx", "calls"), 0);
     assert_eq!(
         render(&c.cmd("AI._MODELSCAN")),
@@ -472,6 +476,18 @@ fn key_positions_are_reported_for_cluster_and_acl() {
     assert_eq!(
         render(&c.cmd("COMMAND GETKEYS AI.MODELRUN m INPUTS a OUTPUTS c")),
         "*[$b'm', $b'a', $b'c']"
+    );
+    // A malformed command reports only its model key (TIMEOUT in the wrong place: 1000 is no
+    // input count), so a cluster answers the command's own error, not CROSSSLOT.
+    assert_eq!(
+        render(&c.cmd(
+            "COMMAND GETKEYS AI.MODELEXECUTE m{1} TIMEOUT 1000 INPUTS 2 a{1} b{1} OUTPUTS 1 c{1}"
+        )),
+        "*[$b'm{1}']"
+    );
+    assert_eq!(
+        render(&c.cmd("COMMAND GETKEYS AI.MODELRUN m INPUTS a b c")),
+        "*[$b'm']"
     );
     // The key-position request ran nothing.
     assert_eq!(c.cmd("EXISTS c"), Frame::Integer(0));

@@ -13,7 +13,7 @@ mod common;
 
 use common::fixtures::{numbers, reference};
 use common::golden_keys::{expected_reads, rdb_contents, read};
-use common::payload::{module_payload, Field, AI_MODEL_TYPE_ID, AI_SCRIPT_TYPE_ID};
+use common::payload::{module_part, module_payload, Field, AI_MODEL_TYPE_ID, AI_SCRIPT_TYPE_ID};
 use common::{bulk, golden_dir, is_error, ok_frame, render, unhex, Client, Frame, Server};
 
 /// A NUL-terminated string buffer (RedisAI's `StrBuf+NUL`).
@@ -65,8 +65,8 @@ fn redisai_torch_model_and_script_payloads_restore_run_and_dump_back_identically
             assert_eq!(read(&mut c, &command), expected, "{}", command.join(" "));
         }
         assert_eq!(
-            bulk(&c.call(&["DUMP", &key.name])),
-            payload,
+            module_part(&bulk(&c.call(&["DUMP", &key.name]))),
+            module_part(&payload),
             "DUMP of {} differs from RedisAI's",
             key.name
         );

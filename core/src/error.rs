@@ -299,6 +299,37 @@ pub enum Error {
     #[error("ERR unsupported subcommand")]
     UnsupportedSubcommand,
 
+    // ---- The C API for other modules (src/llapi, SPEC §2): RedisAI's texts ----
+    /// `RedisAI_ModelRun` with no run context.
+    #[error("ERR Nothing to run")]
+    NothingToRun,
+    /// A backend that is neither loaded nor loadable from BACKENDSPATH.
+    #[error("ERR Backend not loaded: {}", .0.name())]
+    BackendNotLoaded(Backend),
+    /// A backend code that is none of TF (0), TFLITE (1), TORCH (2), ONNX (3).
+    #[error("ERR Unsupported backend")]
+    UnknownBackendCode,
+    /// `RedisAI_DAGAddRunOp` of a model op with the wrong number of inputs; no `ERR ` prefix, as
+    /// RedisAI.
+    #[error("Number of keys given as INPUTS does not match model definition")]
+    OpInputsMismatch,
+    /// ... or of outputs.
+    #[error("Number of keys given as OUTPUTS does not match model definition")]
+    OpOutputsMismatch,
+    /// `RedisAI_DAGAddOpsFromString` of a string that does not start with `|>` (the trailing
+    /// space is RedisAI's).
+    #[error("DAG op should start with: '|>' ")]
+    DagOpStart,
+    /// `RedisAI_GetAsModelRunCtx` of another run's finish context.
+    #[error("Finish ctx is not a model run ctx")]
+    NotModelRunCtx,
+    /// `RedisAI_GetAsScriptRunCtx` of another run's finish context.
+    #[error("Finish ctx is not a script run ctx")]
+    NotScriptRunCtx,
+    /// A run context given a NULL input tensor (RedisAI crashed on it).
+    #[error("ERR a NULL tensor was given as an input")]
+    NullInput,
+
     /// A request or a blocked client was dropped before anything answered it (a defect; the
     /// obligation types answer with this instead of leaving a client blocked).
     #[error("ERR internal error")]
@@ -492,6 +523,16 @@ mod tests {
             (InvalidChunkSize, "ERR MODEL_CHUNK_SIZE: invalid chunk size"),
             (ChunkSizeMissing, "ERR MODEL_CHUNK_SIZE: missing chunk size"),
             (UnsupportedSubcommand, "ERR unsupported subcommand"),
+            (NothingToRun, "ERR Nothing to run"),
+            (BackendNotLoaded(crate::Backend::Tf), "ERR Backend not loaded: TF"),
+            (BackendNotLoaded(crate::Backend::Onnx), "ERR Backend not loaded: ONNX"),
+            (UnknownBackendCode, "ERR Unsupported backend"),
+            (OpInputsMismatch, "Number of keys given as INPUTS does not match model definition"),
+            (OpOutputsMismatch, "Number of keys given as OUTPUTS does not match model definition"),
+            (DagOpStart, "DAG op should start with: '|>' "),
+            (NotModelRunCtx, "Finish ctx is not a model run ctx"),
+            (NotScriptRunCtx, "Finish ctx is not a script run ctx"),
+            (NullInput, "ERR a NULL tensor was given as an input"),
             (Error::backend("Invalid GraphDef"), "Invalid GraphDef"),
             (
                 Error::backend("Incompatible shapes: [2] vs. [2,2,3]\n\t [[{{node mul}}]]"),

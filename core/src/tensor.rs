@@ -8,6 +8,8 @@ use crate::error::{Error, Result};
 use crate::numparse::{parse_f64, parse_i64};
 use crate::shape::Shape;
 
+mod edit;
+
 /// One element of a tensor, as TENSORGET VALUES replies it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {

@@ -1,72 +1,90 @@
 //! Key positions of the commands registered with `getkeys-api` (SPEC §3.20), so Redis Cluster
-//! routes them, ACLs check their keys and `COMMAND GETKEYS` answers. Lenient: a malformed command
-//! reports the keys that can be located (the command itself then fails with its own error).
+//! routes them, ACLs check their keys and `COMMAND GETKEYS` answers.
+//!
+//! Only keys that are certain are reported: the lists of a command are trusted only when the
+//! command fits its grammar (checked by the command's own parser, with the counts the command
+//! gives; what needs the keyspace, such as a model's input count, cannot be checked here). A
+//! malformed command reports its model or script key alone (a DAG: nothing), so a cluster routes
+//! it by that key and the command answers its own error, not `CROSSSLOT` over tokens misread as
+//! keys (RedisAI reports the model key alone too).
 
 use redisai_core::numparse::parse_i64;
 
-fn count_at(argv: &[&[u8]], i: usize) -> usize {
-    argv.get(i)
-        .and_then(|a| parse_i64(a))
+use crate::dag::parse::header_is_well_formed;
+use crate::dag::DagCommand;
+use crate::model_cmd::{parse_modelexecute, parse_modelrun};
+use crate::script_cmd::{parse_scriptexecute, parse_scriptrun};
+
+/// A count of the grammar: an integer > 0.
+fn count(token: &[u8]) -> Option<usize> {
+    parse_i64(token)
         .filter(|&n| n > 0)
-        .map(|n| n as usize)
-        .unwrap_or(0)
+        .and_then(|n| usize::try_from(n).ok())
 }
 
-/// `AI.MODELEXECUTE <key> INPUTS <n> <in>... OUTPUTS <m> <out>...`: the model key, the inputs
-/// and the outputs.
-pub fn modelexecute(argv: &[&[u8]]) -> Vec<usize> {
-    let mut keys = Vec::new();
+/// The model or script key at position 1, when there is one.
+fn first_key(argv: &[&[u8]]) -> Vec<usize> {
     if argv.len() > 1 {
-        keys.push(1);
+        vec![1]
+    } else {
+        Vec::new()
     }
-    let n = count_at(argv, 3);
-    let inputs_end = (4 + n).min(argv.len());
-    keys.extend(4..inputs_end);
-    if argv
-        .get(inputs_end)
-        .is_some_and(|a| a.eq_ignore_ascii_case(b"OUTPUTS"))
-    {
-        let m = count_at(argv, inputs_end + 1);
-        let start = inputs_end + 2;
-        keys.extend(start..(start + m).min(argv.len()));
+}
+
+fn is(token: Option<&&[u8]>, keyword: &[u8]) -> bool {
+    token.is_some_and(|t| t.eq_ignore_ascii_case(keyword))
+}
+
+/// `AI.MODELEXECUTE <key> INPUTS <n> <in>... OUTPUTS <m> <out>... [TIMEOUT <ms>]`: the model
+/// key, and the inputs and outputs when the command parses with its own counts.
+pub fn modelexecute(argv: &[&[u8]]) -> Vec<usize> {
+    let mut keys = first_key(argv);
+    let Some(n) = argv.get(3).and_then(|a| count(a)) else {
+        return keys;
+    };
+    let Some(m) = argv.get(n.saturating_add(5)).and_then(|a| count(a)) else {
+        return keys;
+    };
+    if parse_modelexecute(argv, n, m).is_ok() {
+        keys.extend(4..4 + n);
+        keys.extend(6 + n..6 + n + m);
     }
     keys
 }
 
-/// `AI.MODELRUN <key> [TIMEOUT t] INPUTS <in>... OUTPUTS <out>...`: the model key and every
-/// token after INPUTS but the first literal OUTPUTS (the separator).
+/// `AI.MODELRUN <key> [TIMEOUT t] INPUTS <in>... OUTPUTS <out>...`: the model key, and the
+/// inputs and outputs when both lists are there (split at the first OUTPUTS) and the command
+/// parses with those counts.
 pub fn modelrun(argv: &[&[u8]]) -> Vec<usize> {
-    let mut keys = Vec::new();
-    if argv.len() > 1 {
-        keys.push(1);
+    let mut keys = first_key(argv);
+    let start = if is(argv.get(2), b"TIMEOUT") { 4 } else { 2 };
+    if !is(argv.get(start), b"INPUTS") {
+        return keys;
     }
-    let mut i = 2;
-    if argv
-        .get(i)
-        .is_some_and(|a| a.eq_ignore_ascii_case(b"TIMEOUT"))
+    let Some(separator) =
+        (start + 1..argv.len()).find(|&j| argv[j].eq_ignore_ascii_case(b"OUTPUTS"))
+    else {
+        return keys;
+    };
+    let (inputs, outputs) = (start + 1..separator, separator + 1..argv.len());
+    if !inputs.is_empty()
+        && !outputs.is_empty()
+        && parse_modelrun(argv, inputs.len(), outputs.len()).is_ok()
     {
-        i += 2;
-    }
-    if argv
-        .get(i)
-        .is_some_and(|a| a.eq_ignore_ascii_case(b"INPUTS"))
-    {
-        // The first OUTPUTS separates inputs from outputs; any later one is an output key.
-        let separator = (i + 1..argv.len()).find(|&j| argv[j].eq_ignore_ascii_case(b"OUTPUTS"));
-        keys.extend((i + 1..argv.len()).filter(|&j| Some(j) != separator));
+        keys.extend(inputs);
+        keys.extend(outputs);
     }
     keys
 }
 
 /// `AI.SCRIPTEXECUTE <key> <fn> [KEYS <n> <key>...] [INPUTS <n> <in>...] [ARGS <n> <arg>...]
-/// [OUTPUTS <n> <out>...] [TIMEOUT <ms>]`: the script key and the members of the KEYS, INPUTS
-/// and OUTPUTS lists (ARGS are not keys). The scopes are walked as the parser walks them; the
-/// walk stops at TIMEOUT, at an unknown token or at a count that does not parse, and a list
-/// longer than what is left is cut at the end of `argv`.
+/// [OUTPUTS <n> <out>...] [TIMEOUT <ms>]`: the script key, and when the command parses, the
+/// members of its KEYS, INPUTS and OUTPUTS lists (ARGS are not keys), walked as the parser walks
+/// them.
 pub fn scriptexecute(argv: &[&[u8]]) -> Vec<usize> {
-    let mut keys = Vec::new();
-    if argv.len() > 1 {
-        keys.push(1);
+    let mut keys = first_key(argv);
+    if parse_scriptexecute(argv, false).is_err() {
+        return keys;
     }
     let mut pos = 3;
     while let Some(&token) = argv.get(pos) {
@@ -92,13 +110,12 @@ pub fn scriptexecute(argv: &[&[u8]]) -> Vec<usize> {
 }
 
 /// `AI.SCRIPTRUN <key> <fn> [TIMEOUT <ms>] INPUTS <in>... [$ <in>...] OUTPUTS <out>...`: the
-/// script key and every token after INPUTS but the `OUTPUTS` and `$` separators, walked as the
-/// parser walks them (a `TIMEOUT <ms>` may come anywhere; tokens before INPUTS/OUTPUTS are not
-/// keys).
+/// script key, and when the command parses, every token after INPUTS but the `OUTPUTS` and `$`
+/// separators and a `TIMEOUT <ms>`.
 pub fn scriptrun(argv: &[&[u8]]) -> Vec<usize> {
-    let mut keys = Vec::new();
-    if argv.len() > 1 {
-        keys.push(1);
+    let mut keys = first_key(argv);
+    if parse_scriptrun(argv, false).is_err() {
+        return keys;
     }
     let mut in_lists = false;
     let mut pos = 3;
@@ -117,11 +134,15 @@ pub fn scriptrun(argv: &[&[u8]]) -> Vec<usize> {
     keys
 }
 
-/// `AI.DAGEXECUTE[_RO]` / `AI.DAGRUN[_RO]`: the LOAD and PERSIST lists, the ROUTING value, and
-/// the model or script key of every AI.MODELEXECUTE / AI.SCRIPTEXECUTE / AI.MODELRUN /
-/// AI.SCRIPTRUN op. The options are walked as the parser walks them (a list takes its `<n>`
-/// tokens, `|>` included); DAG-local tensor names are not keys.
-pub fn dag(argv: &[&[u8]]) -> Vec<usize> {
+/// `AI.DAGEXECUTE[_RO]` / `AI.DAGRUN[_RO]`: when the options and the split into ops are well
+/// formed, the LOAD and PERSIST lists, the ROUTING value, and the model or script key of every
+/// AI.MODELEXECUTE / AI.SCRIPTEXECUTE / AI.MODELRUN / AI.SCRIPTRUN op (walked as the parser
+/// walks them: a list takes its `<n>` tokens, `|>` included; DAG-local tensor names are not
+/// keys). A malformed DAG reports no key.
+pub fn dag(command: DagCommand, argv: &[&[u8]]) -> Vec<usize> {
+    if !header_is_well_formed(command, argv) {
+        return Vec::new();
+    }
     let is_separator = |a: &[u8]| a == b"|>";
     let mut keys = Vec::new();
     let mut pos = 1;
@@ -129,9 +150,8 @@ pub fn dag(argv: &[&[u8]]) -> Vec<usize> {
         let token = argv[pos];
         if token.eq_ignore_ascii_case(b"LOAD") || token.eq_ignore_ascii_case(b"PERSIST") {
             let start = pos + 2;
-            let end = start
-                .saturating_add(count_at(argv, pos + 1))
-                .min(argv.len());
+            let n = argv.get(pos + 1).and_then(|a| count(a)).unwrap_or(0);
+            let end = start.saturating_add(n).min(argv.len());
             keys.extend(start..end);
             pos = end.max(start);
         } else if token.eq_ignore_ascii_case(b"ROUTING") {
@@ -174,133 +194,172 @@ mod tests {
         s.split(' ').map(str::as_bytes).collect()
     }
 
+    fn check(f: fn(&[&[u8]]) -> Vec<usize>, table: &[(&str, &[usize])]) {
+        for (cmd, expected) in table {
+            assert_eq!(f(&argv(cmd)), *expected, "{cmd}");
+        }
+    }
+
     #[test]
     fn modelexecute_keys() {
-        let a = argv("AI.MODELEXECUTE m INPUTS 2 a b OUTPUTS 1 c TIMEOUT 5");
-        assert_eq!(modelexecute(&a), vec![1, 4, 5, 8]);
-        let a = argv("AI.MODELEXECUTE m INPUTS 5 a b");
-        assert_eq!(modelexecute(&a), vec![1, 4, 5]);
-        let a = argv("AI.MODELEXECUTE m INPUTS x a OUTPUTS 1 c");
-        assert_eq!(modelexecute(&a), vec![1]);
+        check(
+            modelexecute,
+            &[
+                (
+                    "AI.MODELEXECUTE m INPUTS 2 a b OUTPUTS 1 c TIMEOUT 5",
+                    &[1, 4, 5, 8],
+                ),
+                ("AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 2 b c", &[1, 4, 7, 8]),
+                // Malformed: the model key alone.
+                ("AI.MODELEXECUTE m INPUTS 5 a b", &[1]),
+                ("AI.MODELEXECUTE m INPUTS x a OUTPUTS 1 c", &[1]),
+                // TIMEOUT in the wrong place: 1000 is not an input count (the cluster case).
+                (
+                    "AI.MODELEXECUTE m{1} TIMEOUT 1000 INPUTS 2 a{1} b{1} OUTPUTS 1 c{1}",
+                    &[1],
+                ),
+                ("AI.MODELEXECUTE m INPUTS 2 a b OUTPUTS 2 c", &[1]),
+                ("AI.MODELEXECUTE m INPUTS 2 a b FOO 1 c", &[1]),
+                ("AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 1 c TIMEOUT", &[1]),
+                ("AI.MODELEXECUTE m INPUTS 1 a OUTPUTS 1 c d", &[1]),
+                ("AI.MODELEXECUTE m", &[1]),
+                ("AI.MODELEXECUTE", &[]),
+            ],
+        );
     }
 
     #[test]
     fn modelrun_keys() {
-        let a = argv("AI.MODELRUN m INPUTS a b OUTPUTS c");
-        assert_eq!(modelrun(&a), vec![1, 3, 4, 6]);
-        let a = argv("AI.MODELRUN m TIMEOUT 9 INPUTS a OUTPUTS c");
-        assert_eq!(modelrun(&a), vec![1, 5, 7]);
-        assert_eq!(modelrun(&argv("AI.MODELRUN")), Vec::<usize>::new());
+        check(
+            modelrun,
+            &[
+                ("AI.MODELRUN m INPUTS a b OUTPUTS c", &[1, 3, 4, 6]),
+                ("AI.MODELRUN m TIMEOUT 9 INPUTS a OUTPUTS c", &[1, 5, 7]),
+                // An output key spelled OUTPUTS (only the first one separates).
+                ("AI.MODELRUN m INPUTS a OUTPUTS b OUTPUTS", &[1, 3, 5, 6]),
+                // Malformed: the model key alone.
+                ("AI.MODELRUN m INPUTS a b c d", &[1]),
+                ("AI.MODELRUN m INPUTS OUTPUTS a b c", &[1]),
+                ("AI.MODELRUN m INPUTS a b c OUTPUTS", &[1]),
+                ("AI.MODELRUN m TIMEOUT x INPUTS a OUTPUTS c", &[1]),
+                ("AI.MODELRUN m FOO 9 INPUTS a OUTPUTS c", &[1]),
+                ("AI.MODELRUN", &[]),
+            ],
+        );
     }
 
     #[test]
     fn scriptexecute_keys() {
-        let table: &[(&str, &[usize])] = &[
-            // The golden commands.
-            ("AI.SCRIPTEXECUTE s1 bar INPUTS 2 ia ib OUTPUTS 1 so1", &[1, 5, 6, 9]),
-            (
-                "AI.SCRIPTEXECUTE s1 bar KEYS 1 ia INPUTS 2 ia ib ARGS 1 z OUTPUTS 1 so2 TIMEOUT 1000",
-                &[1, 5, 8, 9, 15],
-            ),
-            ("AI.SCRIPTEXECUTE s1 scale INPUTS 1 ia ARGS 1 3 OUTPUTS 1 so3", &[1, 5, 11]),
-            // Any order, any case; ARGS are skipped even when they look like keywords.
-            ("AI.SCRIPTEXECUTE s f args 2 KEYS 1 outputs 1 o", &[1, 9]),
-            ("AI.SCRIPTEXECUTE s f OUTPUTS 0 INPUTS -1 KEYS 1 k", &[1, 9]),
-            // Lenient on malformed commands: stops at TIMEOUT, unknown tokens, bad counts.
-            ("AI.SCRIPTEXECUTE", &[]),
-            ("AI.SCRIPTEXECUTE s", &[1]),
-            ("AI.SCRIPTEXECUTE s f", &[1]),
-            ("AI.SCRIPTEXECUTE s f INPUTS", &[1]),
-            ("AI.SCRIPTEXECUTE s f INPUTS 5 a b", &[1, 5, 6]),
-            ("AI.SCRIPTEXECUTE s f INPUTS x a OUTPUTS 1 o", &[1]),
-            ("AI.SCRIPTEXECUTE s f INPUTS 1 a TIMEOUT 5 OUTPUTS 1 o", &[1, 5]),
-            ("AI.SCRIPTEXECUTE s f INPUTS 1 a FOO OUTPUTS 1 o", &[1, 5]),
-            ("AI.SCRIPTEXECUTE s f KEYS 9223372036854775807 a", &[1, 5]),
-        ];
-        for (cmd, expected) in table {
-            assert_eq!(scriptexecute(&argv(cmd)), *expected, "{cmd}");
-        }
+        check(
+            scriptexecute,
+            &[
+                // The golden commands.
+                ("AI.SCRIPTEXECUTE s1 bar INPUTS 2 ia ib OUTPUTS 1 so1", &[1, 5, 6, 9]),
+                (
+                    "AI.SCRIPTEXECUTE s1 bar KEYS 1 ia INPUTS 2 ia ib ARGS 1 z OUTPUTS 1 so2 TIMEOUT 1000",
+                    &[1, 5, 8, 9, 15],
+                ),
+                ("AI.SCRIPTEXECUTE s1 scale INPUTS 1 ia ARGS 1 3 OUTPUTS 1 so3", &[1, 5, 11]),
+                ("AI.SCRIPTEXECUTE s f keys 1 k", &[1, 5]),
+                // Malformed: the script key alone.
+                ("AI.SCRIPTEXECUTE s f args 2 KEYS 1 outputs 1 o", &[1]),
+                ("AI.SCRIPTEXECUTE s f OUTPUTS 0 INPUTS -1 KEYS 1 k", &[1]),
+                ("AI.SCRIPTEXECUTE", &[]),
+                ("AI.SCRIPTEXECUTE s", &[1]),
+                ("AI.SCRIPTEXECUTE s f", &[1]),
+                ("AI.SCRIPTEXECUTE s f INPUTS", &[1]),
+                ("AI.SCRIPTEXECUTE s f INPUTS 5 a b", &[1]),
+                ("AI.SCRIPTEXECUTE s f INPUTS x a OUTPUTS 1 o", &[1]),
+                ("AI.SCRIPTEXECUTE s f INPUTS 1 a TIMEOUT 5 OUTPUTS 1 o", &[1]),
+                ("AI.SCRIPTEXECUTE s f INPUTS 1 a FOO OUTPUTS 1 o", &[1]),
+                ("AI.SCRIPTEXECUTE s f KEYS 9223372036854775807 a", &[1]),
+            ],
+        );
     }
 
     #[test]
     fn scriptrun_keys() {
-        let table: &[(&str, &[usize])] = &[
-            (
-                "AI.SCRIPTRUN s_old bar INPUTS ia ib OUTPUTS s_old_out",
-                &[1, 4, 5, 7],
-            ),
-            (
-                "AI.SCRIPTRUN s f TIMEOUT 9 INPUTS a $ b c OUTPUTS o",
-                &[1, 6, 8, 9, 11],
-            ),
-            (
-                "AI.SCRIPTRUN s f INPUTS a TIMEOUT 9 b OUTPUTS o",
-                &[1, 4, 7, 9],
-            ),
-            ("AI.SCRIPTRUN s f OUTPUTS o", &[1, 4]),
-            // Lenient on malformed commands.
-            ("AI.SCRIPTRUN", &[]),
-            ("AI.SCRIPTRUN s", &[1]),
-            ("AI.SCRIPTRUN s f x y", &[1]),
-            ("AI.SCRIPTRUN s f TIMEOUT", &[1]),
-            ("AI.SCRIPTRUN s f INPUTS a TIMEOUT", &[1, 4]),
-        ];
-        for (cmd, expected) in table {
-            assert_eq!(scriptrun(&argv(cmd)), *expected, "{cmd}");
-        }
+        check(
+            scriptrun,
+            &[
+                (
+                    "AI.SCRIPTRUN s_old bar INPUTS ia ib OUTPUTS s_old_out",
+                    &[1, 4, 5, 7],
+                ),
+                (
+                    "AI.SCRIPTRUN s f TIMEOUT 9 INPUTS a $ b c OUTPUTS o",
+                    &[1, 6, 8, 9, 11],
+                ),
+                (
+                    "AI.SCRIPTRUN s f INPUTS a TIMEOUT 9 b OUTPUTS o",
+                    &[1, 4, 7, 9],
+                ),
+                ("AI.SCRIPTRUN s f OUTPUTS o", &[1, 4]),
+                // Malformed: the script key alone.
+                ("AI.SCRIPTRUN", &[]),
+                ("AI.SCRIPTRUN s", &[1]),
+                ("AI.SCRIPTRUN s f x y", &[1]),
+                ("AI.SCRIPTRUN s f TIMEOUT", &[1]),
+                ("AI.SCRIPTRUN s f INPUTS a TIMEOUT", &[1]),
+            ],
+        );
+    }
+
+    /// The DAG command `argv[0]` names.
+    fn dag_named(argv: &[&[u8]]) -> Vec<usize> {
+        let command = match argv[0].to_ascii_uppercase().as_slice() {
+            b"AI.DAGEXECUTE" => DagCommand::Execute,
+            b"AI.DAGEXECUTE_RO" => DagCommand::ExecuteRo,
+            b"AI.DAGRUN" => DagCommand::Run,
+            _ => DagCommand::RunRo,
+        };
+        dag(command, argv)
     }
 
     #[test]
     fn dag_keys() {
-        let table: &[(&str, &[usize])] = &[
-            (
-                "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 out |> AI.MODELEXECUTE m INPUTS 2 ia ib OUTPUTS 1 t |> AI.SCRIPTEXECUTE s bar INPUTS 1 t OUTPUTS 1 out",
-                &[3, 4, 7, 10, 20],
-            ),
-            (
-                "AI.DAGEXECUTE ROUTING ia TIMEOUT 5 |> AI.TENSORSET x FLOAT 1 VALUES 1",
-                &[2],
-            ),
-            (
-                "ai.dagexecute_ro persist 1 p routing {1} |> ai.modelexecute m INPUTS 1 a OUTPUTS 1 b",
-                &[3, 5, 8],
-            ),
-            (
-                "AI.DAGRUN |> AI.MODELRUN m INPUTS a OUTPUTS b |> AI.SCRIPTRUN s f INPUTS b OUTPUTS c",
-                &[3, 10],
-            ),
-            // Script ops: the script key only (their KEYS, tensor names and ARGS are not).
-            (
-                "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 dag_out |> AI.MODELEXECUTE m_tf INPUTS 2 ia ib OUTPUTS 1 tmp |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 tmp ia OUTPUTS 1 dag_out |> AI.TENSORGET dag_out VALUES",
-                &[3, 4, 7, 10, 20],
-            ),
-            (
-                "AI.DAGEXECUTE ROUTING {1} |> ai.scriptexecute s1 bar KEYS 1 k{1} ARGS 1 x",
-                &[2, 5],
-            ),
-            (
-                "AI.DAGRUN_RO LOAD 1 a |> AI.SCRIPTRUN s1 bar INPUTS a $ a OUTPUTS b",
-                &[3, 6],
-            ),
-            ("AI.DAGEXECUTE ROUTING r |> AI.SCRIPTEXECUTE", &[2]),
-            ("AI.DAGEXECUTE ROUTING r |> AI.SCRIPTRUN |> AI.SCRIPTEXECUTE s", &[2, 7]),
-            // Lenient on malformed commands.
-            ("AI.DAGEXECUTE", &[]),
-            ("AI.DAGEXECUTE LOAD", &[]),
-            ("AI.DAGEXECUTE LOAD 5 a b", &[3, 4]),
-            ("AI.DAGEXECUTE LOAD x a |> AI.TENSORGET a", &[]),
-            ("AI.DAGEXECUTE LOAD -1 a ROUTING r", &[5]),
-            ("AI.DAGEXECUTE ROUTING", &[]),
-            ("AI.DAGEXECUTE TIMEOUT", &[]),
-            ("AI.DAGEXECUTE LOAD 2 a |> AI.TENSORGET a", &[3, 4]),
-            ("AI.DAGEXECUTE ROUTING r |> AI.MODELEXECUTE", &[2]),
-            ("AI.DAGEXECUTE ROUTING r |> AI.MODELEXECUTE |> x", &[2]),
-            ("AI.DAGEXECUTE ROUTING r |> AI.TENSORGET AI.MODELEXECUTE m", &[2]),
-            ("AI.DAGEXECUTE |> |> AI.MODELEXECUTE m", &[4]),
-        ];
-        for (cmd, expected) in table {
-            assert_eq!(dag(&argv(cmd)), *expected, "{cmd}");
-        }
-        assert_eq!(dag(&[]), Vec::<usize>::new());
+        check(
+            dag_named,
+            &[
+                (
+                    "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 out |> AI.MODELEXECUTE m INPUTS 2 ia ib OUTPUTS 1 t |> AI.SCRIPTEXECUTE s bar INPUTS 1 t OUTPUTS 1 out",
+                    &[3, 4, 7, 10, 20],
+                ),
+                ("AI.DAGEXECUTE ROUTING ia TIMEOUT 5 |> AI.TENSORSET x FLOAT 1 VALUES 1", &[2]),
+                (
+                    "ai.dagexecute_ro load 1 p routing {1} |> ai.modelexecute m INPUTS 1 a OUTPUTS 1 b",
+                    &[3, 5, 8],
+                ),
+                (
+                    "AI.DAGRUN |> AI.MODELRUN m INPUTS a OUTPUTS b |> AI.SCRIPTRUN s f INPUTS b OUTPUTS c",
+                    &[3, 10],
+                ),
+                // Script ops: the script key only (their KEYS, tensor names and ARGS are not).
+                (
+                    "AI.DAGEXECUTE LOAD 2 ia ib PERSIST 1 dag_out |> AI.MODELEXECUTE m_tf INPUTS 2 ia ib OUTPUTS 1 tmp |> AI.SCRIPTEXECUTE s1 bar INPUTS 2 tmp ia OUTPUTS 1 dag_out |> AI.TENSORGET dag_out VALUES",
+                    &[3, 4, 7, 10, 20],
+                ),
+                ("AI.DAGEXECUTE ROUTING {1} |> ai.scriptexecute s1 bar KEYS 1 k{1} ARGS 1 x", &[2, 5]),
+                ("AI.DAGRUN_RO LOAD 1 a |> AI.SCRIPTRUN s1 bar INPUTS a $ a OUTPUTS b", &[3, 6]),
+                // Ops are not parsed here (they need the models): a malformed op keeps its key.
+                ("AI.DAGEXECUTE ROUTING r |> AI.SCRIPTRUN |> AI.SCRIPTEXECUTE s", &[2, 7]),
+                ("AI.DAGEXECUTE ROUTING r |> AI.MODELEXECUTE |> x", &[2]),
+                ("AI.DAGEXECUTE ROUTING r |> AI.TENSORGET AI.MODELEXECUTE m", &[2]),
+                ("AI.DAGRUN |> |> AI.MODELRUN m", &[4]),
+                // Malformed options or split: no key.
+                ("AI.DAGEXECUTE", &[]),
+                ("AI.DAGEXECUTE LOAD", &[]),
+                ("AI.DAGEXECUTE LOAD 5 a b |> AI.TENSORGET a", &[]),
+                ("AI.DAGEXECUTE LOAD x a |> AI.TENSORGET a", &[]),
+                ("AI.DAGEXECUTE LOAD -1 a ROUTING r |> AI.TENSORGET a", &[]),
+                ("AI.DAGEXECUTE ROUTING r |> AI.SCRIPTEXECUTE", &[]),
+                ("AI.DAGEXECUTE ROUTING r FOO |> AI.TENSORGET a", &[]),
+                ("AI.DAGEXECUTE TIMEOUT 5 |> AI.TENSORGET a VALUES", &[]),
+                ("AI.DAGEXECUTE_RO PERSIST 1 a |> AI.TENSORGET a VALUES", &[]),
+                ("AI.DAGEXECUTE LOAD 1 a |> AI.TENSORGET a |>", &[]),
+                ("AI.DAGEXECUTE LOAD 1 a LOAD 1 b |> AI.TENSORGET a", &[]),
+            ],
+        );
+        assert_eq!(dag(DagCommand::Execute, &[]), Vec::<usize>::new());
     }
 }

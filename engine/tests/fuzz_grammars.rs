@@ -22,7 +22,9 @@
 //!   `keys::scriptrun`, `keys::dag`) never panic, are strictly increasing and within
 //!   `1..argv.len()`; for a command its grammar accepts they include every key the command
 //!   opens (the model or script, the inputs and outputs, a script's KEYS, the DAG's LOAD,
-//!   PERSIST, model and script keys);
+//!   PERSIST, model and script keys); for a command its grammar refuses they are only the keys
+//!   that are certain: the model or script key alone (a DAG with malformed options: none), and
+//!   lists only when the parser accepts them as given;
 //! * the batching policy `take_next`, run on random queues of fake requests (random models,
 //!   params, dims, dtypes, enqueue times) and pushes, never panics, never loses nor duplicates a
 //!   request (what it returns plus what is left is what was pushed), keeps the rest in FIFO
@@ -31,7 +33,8 @@
 //!   the deadline it gave.
 //!
 //! Bugs these properties found are fixed and pinned by regression tests: `keys::modelrun` missed
-//! an output key spelled `OUTPUTS`; `take_next` overflowed with a BATCHSIZE of 2^63 or more (RDB
+//! an output key spelled `OUTPUTS`; `keys::modelexecute` read tokens of a malformed command as
+//! keys; `take_next` overflowed with a BATCHSIZE of 2^63 or more (RDB
 //! only).
 //!
 //! Case counts: each property runs `FUZZ_CASES` cases (default 256: under a second for the
@@ -129,6 +132,40 @@ fn check_positions(argv: &[&[u8]], positions: &[usize]) -> std::result::Result<(
         show(argv)
     );
     Ok(())
+}
+
+/// The key position of a malformed model or script command: its model or script key alone.
+fn first_key(argv: &[&[u8]]) -> Vec<usize> {
+    if argv.len() > 1 {
+        vec![1]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Errors of a DAG's options and split into ops: what the DAG's key positions are judged by.
+fn is_header_error(command: DagCommand, e: &Error) -> bool {
+    if let Error::WrongArity(name) = e {
+        return *name == command.name();
+    }
+    matches!(
+        e,
+        Error::DagMissingArguments(_)
+            | Error::DagLoadMissing
+            | Error::DagLoadCount
+            | Error::DagLoadKeys
+            | Error::DagPersistReadOnly
+            | Error::DagPersistMissing
+            | Error::DagPersistCount
+            | Error::DagPersistUnique
+            | Error::DagPersistKeys
+            | Error::DagRoutingMissing
+            | Error::TimeoutMissing
+            | Error::InvalidTimeout
+            | Error::DagUnexpectedArgument(_)
+            | Error::DagNoKeyword
+            | Error::DagEmpty
+    )
 }
 
 /// The names at `positions`.
@@ -253,7 +290,7 @@ proptest! {
         check(&argv, &result)?;
         let positions = keys::modelexecute(&argv);
         check_positions(&argv, &positions)?;
-        if let Ok(args) = result {
+        if let Ok(args) = &result {
             prop_assert_eq!(args.inputs.len(), ni);
             prop_assert_eq!(args.outputs.len(), no);
             prop_assert!(args.timeout_ms.is_none_or(|t| t > 0));
@@ -261,7 +298,22 @@ proptest! {
                 .chain(4..4 + ni)
                 .chain(6 + ni..6 + ni + no)
                 .collect();
-            prop_assert_eq!(positions, expected);
+            prop_assert_eq!(&positions, &expected);
+        }
+        // Malformed (refused with the counts the command gives): the model key alone.
+        if matched && result.is_err() {
+            prop_assert_eq!(&positions, &first_key(&argv), "{}", show(&argv));
+        }
+        // Never more than the model key unless the parser accepts the lists as given.
+        if positions.len() > 1 {
+            let given = |i: usize| std::str::from_utf8(argv[i]).ok()?.parse::<usize>().ok();
+            let n = given(3).unwrap_or(0);
+            let m = given(n + 5).unwrap_or(0);
+            let args = parse_modelexecute(&argv, n, m);
+            prop_assert!(args.is_ok(), "keys {:?} of a refused command: {}", positions, show(&argv));
+            let args = args.unwrap();
+            let names: Vec<&[u8]> = args.inputs.iter().chain(&args.outputs).copied().collect();
+            prop_assert_eq!(names_at(&argv, &positions[1..]), names);
         }
     }
 
@@ -289,27 +341,34 @@ proptest! {
         check(&argv, &result)?;
         let positions = keys::modelrun(&argv);
         check_positions(&argv, &positions)?;
-        if let Ok(args) = result {
+        if let Ok(args) = &result {
             prop_assert_eq!(args.inputs.len(), ni);
             prop_assert_eq!(args.outputs.len(), no);
             prop_assert!(args.timeout_ms.is_none_or(|t| t > 0));
-            let start = if args.timeout_ms.is_some() { 4 } else { 2 };
-            let expected: Vec<usize> = std::iter::once(1)
-                .chain(start + 1..start + 1 + ni)
-                .chain(start + 2 + ni..argv.len())
-                .collect();
-            for i in expected {
-                // Known bug: an output key spelled OUTPUTS is not reported (see
-                // `known_bug_modelrun_output_key_named_outputs_is_not_reported`).
-                if argv[i].eq_ignore_ascii_case(b"OUTPUTS") {
-                    continue;
-                }
-                prop_assert!(
-                    positions.contains(&i),
-                    "key {:?} at {} not reported by keys::modelrun {:?}: {}",
-                    String::from_utf8_lossy(argv[i]), i, positions, show(&argv)
-                );
+            if ni > 0 && no > 0 {
+                let start = if args.timeout_ms.is_some() { 4 } else { 2 };
+                let expected: Vec<usize> = std::iter::once(1)
+                    .chain(start + 1..start + 1 + ni)
+                    .chain(start + 2 + ni..argv.len())
+                    .collect();
+                prop_assert_eq!(&positions, &expected, "{}", show(&argv));
             }
+        }
+        // Malformed (refused with the counts the command gives): the model key alone.
+        if matched && result.is_err() {
+            prop_assert_eq!(&positions, &first_key(&argv), "{}", show(&argv));
+        }
+        // Never more than the model key unless the parser accepts the lists as given.
+        if positions.len() > 1 {
+            let start = if argv[2].eq_ignore_ascii_case(b"TIMEOUT") { 4 } else { 2 };
+            let at = (start + 1..argv.len()).find(|&j| argv[j].eq_ignore_ascii_case(b"OUTPUTS"));
+            prop_assert!(at.is_some(), "{}", show(&argv));
+            let at = at.unwrap();
+            let args = parse_modelrun(&argv, at - start - 1, argv.len() - at - 1);
+            prop_assert!(args.is_ok(), "keys {:?} of a refused command: {}", positions, show(&argv));
+            let args = args.unwrap();
+            let names: Vec<&[u8]> = args.inputs.iter().chain(&args.outputs).copied().collect();
+            prop_assert_eq!(names_at(&argv, &positions[1..]), names);
         }
     }
 
@@ -361,10 +420,19 @@ proptest! {
         let argv = refs(&argv);
         let mut keyspace = keyspace();
         let result = parse_dag(command, &argv, &mut keyspace);
-        let positions = keys::dag(&argv);
+        let positions = keys::dag(command, &argv);
         check_positions(&argv, &positions)?;
         match result {
-            Err(e) => check(&argv, &Err::<(), _>(e))?,
+            Err(e) => {
+                // Malformed options or split (errors the keyspace plays no part in): no key.
+                // An op's TIMEOUT is refused with the same texts as the DAG's.
+                let op_timeout = argv.iter().skip_while(|a| **a != b"|>").any(|a| a.eq_ignore_ascii_case(b"TIMEOUT"));
+                let timeout_error = matches!(e, Error::TimeoutMissing | Error::InvalidTimeout);
+                if is_header_error(command, &e) && !(op_timeout && timeout_error) {
+                    prop_assert!(positions.is_empty(), "{:?} of a malformed DAG ({}): {}", positions, e, show(&argv));
+                }
+                check(&argv, &Err::<(), _>(e))?
+            }
             Ok(plan) => {
                 prop_assert_eq!(plan.command, command);
                 prop_assert!(!plan.ops.is_empty());
@@ -434,7 +502,10 @@ proptest! {
             keys::modelrun(&argv),
             keys::scriptexecute(&argv),
             keys::scriptrun(&argv),
-            keys::dag(&argv),
+            keys::dag(DagCommand::Execute, &argv),
+            keys::dag(DagCommand::ExecuteRo, &argv),
+            keys::dag(DagCommand::Run, &argv),
+            keys::dag(DagCommand::RunRo, &argv),
         ] {
             check_positions(&argv, &positions)?;
         }
@@ -497,6 +568,9 @@ proptest! {
         check(&argv, &scriptexecute_arity(&argv))?;
         let positions = keys::scriptexecute(&argv);
         check_positions(&argv, &positions)?;
+        if parse_scriptexecute(&argv, false).is_err() {
+            prop_assert_eq!(&positions, &first_key(&argv), "{}", show(&argv));
+        }
         for in_dag in [false, true] {
             let result = parse_scriptexecute(&argv, in_dag);
             check(&argv, &result)?;
@@ -505,6 +579,10 @@ proptest! {
             prop_assert_eq!((args.key, args.function), (argv[1], argv[2]));
             prop_assert!(args.timeout_ms.is_none_or(|t| t > 0));
             prop_assert!(!in_dag || args.timeout_ms.is_none());
+            // Inside a DAG the script's keys are the DAG's (`keys::dag`).
+            if in_dag {
+                continue;
+            }
             let opened: Vec<&[u8]> = std::iter::once(args.key)
                 .chain(args.keys.iter().chain(&args.inputs).chain(&args.outputs).copied())
                 .collect();
@@ -532,6 +610,9 @@ proptest! {
         check(&argv, &scriptrun_arity(&argv))?;
         let positions = keys::scriptrun(&argv);
         check_positions(&argv, &positions)?;
+        if parse_scriptrun(&argv, false).is_err() {
+            prop_assert_eq!(&positions, &first_key(&argv), "{}", show(&argv));
+        }
         for in_dag in [false, true] {
             let result = parse_scriptrun(&argv, in_dag);
             check(&argv, &result)?;
@@ -539,6 +620,9 @@ proptest! {
             prop_assert_eq!((args.key, args.function), (argv[1], argv[2]));
             prop_assert!(args.keys.is_empty() && args.args.is_empty());
             prop_assert!(!in_dag || args.timeout_ms.is_none());
+            if in_dag {
+                continue;
+            }
             let opened: Vec<&[u8]> = std::iter::once(args.key)
                 .chain(args.inputs.iter().chain(&args.outputs).copied())
                 .collect();
@@ -629,11 +713,11 @@ proptest! {
 }
 
 /// AI.MODELRUN takes every token after the first OUTPUTS as an output key, a later `OUTPUTS`
-/// (any case) included, but `keys::modelrun` skips every `OUTPUTS` token, so such an output key
-/// is written without being reported to Redis (cluster slot checks, ACL key patterns,
-/// COMMAND GETKEYS). RedisAI's key-position callback has the same gap.
+/// (any case) included; `keys::modelrun` once skipped every `OUTPUTS` token, so such an output
+/// key was written without being reported to Redis (cluster slot checks, ACL key patterns,
+/// COMMAND GETKEYS). RedisAI's key-position callback has that gap.
 #[test]
-fn regression_modelrun_output_key_named_outputs_is_not_reported() {
+fn regression_modelrun_reports_an_output_key_named_outputs() {
     let argv: Vec<&[u8]> = vec![
         b"AI.MODELRUN",
         b"m",
@@ -645,6 +729,20 @@ fn regression_modelrun_output_key_named_outputs_is_not_reported() {
     let args = parse_modelrun(&argv, 1, 1).unwrap();
     assert_eq!(args.outputs, vec![&b"outputs"[..]]);
     assert_eq!(keys::modelrun(&argv), vec![1, 3, 5]);
+}
+
+/// `AI.MODELEXECUTE m{1} TIMEOUT 1000 INPUTS 2 a{1} b{1} OUTPUTS 1 c{1}` (TIMEOUT in the wrong
+/// place) once reported `INPUTS`, `2`, `OUTPUTS` and `1` as keys (1000 read as the input count),
+/// so a cluster answered CROSSSLOT instead of the command's own `INPUTS not specified`.
+#[test]
+fn regression_malformed_modelexecute_reports_the_model_key_alone() {
+    let line = "AI.MODELEXECUTE m{1} TIMEOUT 1000 INPUTS 2 a{1} b{1} OUTPUTS 1 c{1}";
+    let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+    assert_eq!(keys::modelexecute(&argv), vec![1]);
+    assert_eq!(
+        parse_modelexecute(&argv, 2, 1).err(),
+        Some(Error::InputsNotSpecified)
+    );
 }
 
 /// A BATCHSIZE of 2^63 or more (an RDB or RESTORE payload can carry any u64; commands stop at

@@ -64,9 +64,15 @@ impl DagKeys for ModuleKeys<'_> {
 }
 
 fn dag_command(ctx: &Context, args: &[RedisString], command: DagCommand) -> RedisResult {
-    blocking_command(ctx, args, command.name(), keys::dag, |argv| {
-        let received = Instant::now();
-        let plan = parse_dag(command, argv, &mut ModuleKeys(ctx))?;
-        run_plan(ctx, plan, received)
-    })
+    blocking_command(
+        ctx,
+        args,
+        command.name(),
+        |argv| keys::dag(command, argv),
+        |argv| {
+            let received = Instant::now();
+            let plan = parse_dag(command, argv, &mut ModuleKeys(ctx))?;
+            run_plan(ctx, plan, received)
+        },
+    )
 }

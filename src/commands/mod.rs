@@ -58,7 +58,7 @@ pub fn blocking_command(
     ctx: &Context,
     args: &[RedisString],
     name: &str,
-    keys: fn(&[&[u8]]) -> Vec<usize>,
+    keys: impl FnOnce(&[&[u8]]) -> Vec<usize>,
     body: impl FnOnce(&[&[u8]]) -> Result<(), Error>,
 ) -> RedisResult {
     if ctx.is_keys_position_request() {

@@ -19,7 +19,7 @@ pub use values::{start_queue, Stored, MODEL_TYPE, SCRIPT_TYPE, TENSOR_TYPE};
 /// The value of type `T` stored at `key` (a shared reference): the type's "key is empty" error
 /// for a missing key, WRONGTYPE for another type.
 pub fn get<T: Stored>(ctx: &Context, key: &[u8]) -> Result<Arc<T>, Error> {
-    let name = RedisString::create_from_slice(ctx.ctx, key);
+    let name = crate::bytes::create(ctx.ctx, key);
     Key::<T>::read(ctx, name.inner).require()
 }
 
@@ -41,7 +41,7 @@ pub fn script(ctx: &Context, key: &[u8]) -> Result<Arc<Script>, Error> {
 /// Stores `value` at `key`: WRONGTYPE (and the key unchanged) when it holds another type; then
 /// the value's `stored` hook runs (models and scripts register their statistics).
 pub fn store<T: Stored>(ctx: &Context, key: &[u8], value: T) -> Result<(), Error> {
-    let name = RedisString::create_from_slice(ctx.ctx, key);
+    let name = crate::bytes::create(ctx.ctx, key);
     let mut opened = Key::<T>::write(ctx, name.inner);
     opened.check()?;
     let value = Arc::new(value);
@@ -53,7 +53,7 @@ pub fn store<T: Stored>(ctx: &Context, key: &[u8], value: T) -> Result<(), Error
 /// Deletes the value of type `T` at `key`: the type's "key is empty" error when there is none,
 /// WRONGTYPE when the key holds something else.
 pub fn delete<T: Stored>(ctx: &Context, key: &[u8]) -> Result<(), Error> {
-    let name = RedisString::create_from_slice(ctx.ctx, key);
+    let name = crate::bytes::create(ctx.ctx, key);
     Key::<T>::write(ctx, name.inner).delete()
 }
 
@@ -63,7 +63,7 @@ pub fn delete<T: Stored>(ctx: &Context, key: &[u8]) -> Result<(), Error> {
 pub fn write_tensors(ctx: &Context, entries: &[(&[u8], Option<Arc<Tensor>>)]) -> Result<(), Error> {
     let names: Vec<RedisString> = entries
         .iter()
-        .map(|(k, _)| RedisString::create_from_slice(ctx.ctx, k))
+        .map(|(k, _)| crate::bytes::create(ctx.ctx, k))
         .collect();
     // One key (a run's usual case) is checked when opened for the write below.
     let single = names.len() == 1;

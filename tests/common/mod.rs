@@ -32,6 +32,31 @@ pub fn module_path() -> PathBuf {
     path
 }
 
+/// The server binary the tests run: `$REDIS_SERVER` (a path or a name on PATH, e.g.
+/// `.build/servers/valkey-8/usr/bin/valkey-server`), else `redis-server` (`make test-servers`
+/// runs the suite on each server of the matrix).
+pub fn server_binary() -> std::ffi::OsString {
+    std::env::var_os("REDIS_SERVER").unwrap_or_else(|| "redis-server".into())
+}
+
+/// The server a client is connected to, from `INFO server`: `("redis", major, minor)` or
+/// `("valkey", major, minor)` (Valkey's own version, not the Redis version it reports for
+/// compatibility). Tests whose replies the server formats assert per server.
+pub fn server_kind(c: &mut Client) -> (&'static str, u32, u32) {
+    let info = String::from_utf8_lossy(&bulk(&c.cmd("INFO server"))).into_owned();
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(str::trim)
+    };
+    let (name, version) = match field("valkey_version") {
+        Some(v) => ("valkey", v),
+        None => ("redis", field("redis_version").expect("redis_version")),
+    };
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (name, parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
 /// The install directory of a backend plugin in dist/, by its module-argument name.
 fn backend_dir(backend: &str) -> &'static str {
     match backend {
@@ -182,10 +207,10 @@ impl Server {
         let mut cmd = match self.address_space {
             Some(bytes) => {
                 let mut c = Command::new("prlimit");
-                c.arg(format!("--as={bytes}")).arg("redis-server");
+                c.arg(format!("--as={bytes}")).arg(server_binary());
                 c
             }
-            None => Command::new("redis-server"),
+            None => Command::new(server_binary()),
         };
         cmd.arg("--port").arg("0");
         cmd.arg("--unixsocket").arg(self.socket());

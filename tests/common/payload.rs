@@ -55,3 +55,20 @@ pub fn module_payload(type_id: u64, encver: u64, fields: &[Field]) -> Vec<u8> {
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
+
+/// The module's part of a DUMP payload: everything but the server's trailer (its RDB version,
+/// two bytes, and the CRC-64, eight), which differs between servers (Redis 7.0 writes RDB 10,
+/// Valkey 8 11, Redis 8 12). Checks the trailer is well formed.
+pub fn module_part(payload: &[u8]) -> &[u8] {
+    assert!(
+        payload.len() > 10,
+        "a DUMP payload of {} bytes",
+        payload.len()
+    );
+    let (body, trailer) = payload.split_at(payload.len() - 10);
+    let rdb_version = u16::from_le_bytes([trailer[0], trailer[1]]);
+    assert!((9..=20).contains(&rdb_version), "RDB version {rdb_version}");
+    let crc = Crc::<u64>::new(&CRC_64_REDIS).checksum(&payload[..payload.len() - 8]);
+    assert_eq!(trailer[2..], crc.to_le_bytes(), "CRC-64 of the payload");
+    body
+}

@@ -6,6 +6,7 @@
 //! `exec` runs a plan: model ops go to their devices' run queues as soon as their inputs exist
 //! (independent ops run concurrently), and the outcome comes back to the caller once.
 
+pub mod builder;
 pub mod exec;
 pub mod parse;
 pub mod single;

@@ -43,7 +43,7 @@ pub fn parse_dag(command: DagCommand, argv: &[&[u8]], keys: &mut impl DagKeys) -
     } else if argv.len() < 6 {
         return Err(Error::DagMissingArguments(command.name()));
     }
-    let header = parse_header(command, argv, keys)?;
+    let header = parse_header(command, argv, &mut |name| keys.tensor(name))?;
     let ops = header
         .ops
         .iter()
@@ -52,9 +52,18 @@ pub fn parse_dag(command: DagCommand, argv: &[&[u8]], keys: &mut impl DagKeys) -
     resolve(command, header, ops)
 }
 
-/// The options of a DAG and its ops' arguments, before the ops are parsed.
-struct Header<'a> {
-    loaded: Vec<(&'a [u8], Arc<Tensor>)>,
+/// Whether the options of a DAG command and its split into ops are well formed, judged without
+/// the keyspace (every LOAD key taken to exist): what its key positions may trust
+/// ([`crate::keys::dag`]). The ops' own grammars are not checked (they need the models).
+pub fn header_is_well_formed(command: DagCommand, argv: &[&[u8]]) -> bool {
+    let arity = if command.deprecated() { 4 } else { 6 };
+    argv.len() >= arity && parse_header(command, argv, &mut |_| Ok(())).is_ok()
+}
+
+/// The options of a DAG and its ops' arguments, before the ops are parsed; `T` is what a LOAD
+/// key is read as.
+struct Header<'a, T> {
+    loaded: Vec<(&'a [u8], T)>,
     persist: Vec<&'a [u8]>,
     timeout: Option<Duration>,
     /// Each op's arguments, its name first (possibly empty: `|> |>`).
@@ -63,11 +72,11 @@ struct Header<'a> {
 
 /// Rows 2-19: LOAD / PERSIST / ROUTING / TIMEOUT, each at most once and only before the first
 /// `|>`; ops run to the next `|>`; a trailing `|>` or anything else is unexpected.
-fn parse_header<'a>(
+fn parse_header<'a, T>(
     command: DagCommand,
     argv: &'a [&'a [u8]],
-    keys: &mut impl DagKeys,
-) -> Result<Header<'a>> {
+    read: &mut impl FnMut(&[u8]) -> Result<T>,
+) -> Result<Header<'a, T>> {
     let mut header = Header {
         loaded: Vec::new(),
         persist: Vec::new(),
@@ -80,7 +89,7 @@ fn parse_header<'a>(
         let token = argv[pos];
         let options = header.ops.is_empty();
         if options && !load && token.eq_ignore_ascii_case(b"LOAD") {
-            pos = parse_load(argv, pos, keys, &mut header.loaded)?;
+            pos = parse_load(argv, pos, read, &mut header.loaded)?;
             load = true;
         } else if options && !persist && token.eq_ignore_ascii_case(b"PERSIST") {
             if command.read_only() {
@@ -132,11 +141,11 @@ fn list_len(argv: &[&[u8]], pos: usize, count: i64) -> usize {
 
 /// `LOAD <n> <key>...` at `pos`: each key is read from the keyspace in turn (rows 2-6; `|>` is
 /// not special here, as in RedisAI). Returns the position after the list.
-fn parse_load<'a>(
+fn parse_load<'a, T>(
     argv: &'a [&'a [u8]],
     pos: usize,
-    keys: &mut impl DagKeys,
-    loaded: &mut Vec<(&'a [u8], Arc<Tensor>)>,
+    read: &mut impl FnMut(&[u8]) -> Result<T>,
+    loaded: &mut Vec<(&'a [u8], T)>,
 ) -> Result<usize> {
     if argv.len() - pos < 3 {
         return Err(Error::DagLoadMissing);
@@ -146,7 +155,7 @@ fn parse_load<'a>(
         .ok_or(Error::DagLoadCount)?;
     let len = list_len(argv, pos, count);
     for &name in &argv[pos + 2..pos + 2 + len] {
-        loaded.push((name, keys.tensor(name)?));
+        loaded.push((name, read(name)?));
     }
     if len as u64 != count as u64 {
         return Err(Error::DagLoadKeys);
@@ -179,38 +188,127 @@ fn parse_persist<'a>(
     Ok(pos + 2 + len)
 }
 
-/// An op with its tensors still named.
-enum NamedOp<'a> {
+/// An op with its tensors still named (`N`: borrowed from a command's arguments, or owned by
+/// the C API's DAG builder, `super::builder`).
+pub(crate) enum NamedOp<N> {
     Set {
-        name: &'a [u8],
-        tensor: Tensor,
+        name: N,
+        tensor: Arc<Tensor>,
     },
     Get {
-        name: &'a [u8],
+        name: N,
         format: GetFormat,
     },
     Model {
         model: Arc<Model>,
-        inputs: Vec<&'a [u8]>,
-        outputs: Vec<&'a [u8]>,
+        inputs: Vec<N>,
+        outputs: Vec<N>,
     },
     Script {
         script: Arc<Script>,
         function: String,
         keys: Vec<Vec<u8>>,
         args: Vec<Vec<u8>>,
-        inputs: Vec<&'a [u8]>,
-        outputs: Vec<&'a [u8]>,
+        inputs: Vec<N>,
+        outputs: Vec<N>,
         host: Arc<dyn ScriptHost + Send + Sync>,
     },
 }
 
+impl NamedOp<&[u8]> {
+    /// The op with names of its own.
+    pub(crate) fn into_owned(self) -> NamedOp<Vec<u8>> {
+        let owned = |names: Vec<&[u8]>| names.into_iter().map(<[u8]>::to_vec).collect();
+        match self {
+            NamedOp::Set { name, tensor } => NamedOp::Set {
+                name: name.to_vec(),
+                tensor,
+            },
+            NamedOp::Get { name, format } => NamedOp::Get {
+                name: name.to_vec(),
+                format,
+            },
+            NamedOp::Model {
+                model,
+                inputs,
+                outputs,
+            } => NamedOp::Model {
+                model,
+                inputs: owned(inputs),
+                outputs: owned(outputs),
+            },
+            NamedOp::Script {
+                script,
+                function,
+                keys,
+                args,
+                inputs,
+                outputs,
+                host,
+            } => NamedOp::Script {
+                script,
+                function,
+                keys,
+                args,
+                inputs: owned(inputs),
+                outputs: owned(outputs),
+                host,
+            },
+        }
+    }
+}
+
+impl NamedOp<Vec<u8>> {
+    /// The op borrowing its names (the builder's ops are resolved without being consumed).
+    pub(crate) fn borrowed(&self) -> NamedOp<&[u8]> {
+        fn names(names: &[Vec<u8>]) -> Vec<&[u8]> {
+            names.iter().map(Vec::as_slice).collect()
+        }
+        match self {
+            NamedOp::Set { name, tensor } => NamedOp::Set {
+                name,
+                tensor: Arc::clone(tensor),
+            },
+            NamedOp::Get { name, format } => NamedOp::Get {
+                name,
+                format: *format,
+            },
+            NamedOp::Model {
+                model,
+                inputs,
+                outputs,
+            } => NamedOp::Model {
+                model: Arc::clone(model),
+                inputs: names(inputs),
+                outputs: names(outputs),
+            },
+            NamedOp::Script {
+                script,
+                function,
+                keys,
+                args,
+                inputs,
+                outputs,
+                host,
+            } => NamedOp::Script {
+                script: Arc::clone(script),
+                function: function.clone(),
+                keys: keys.clone(),
+                args: args.clone(),
+                inputs: names(inputs),
+                outputs: names(outputs),
+                host: Arc::clone(host),
+            },
+        }
+    }
+}
+
 /// Rows 20-24: one op, by name (case-insensitive), with its own grammar.
-fn parse_op<'a>(
+pub(crate) fn parse_op<'a>(
     command: DagCommand,
     op: &[&'a [u8]],
     keys: &mut impl DagKeys,
-) -> Result<NamedOp<'a>> {
+) -> Result<NamedOp<&'a [u8]>> {
     let Some(name) = op.first() else {
         return Err(Error::DagUnsupportedCommand);
     };
@@ -223,7 +321,7 @@ fn parse_op<'a>(
             let tensor = parse_tensorset(op, || keys.max_tensor_bytes())?;
             Ok(NamedOp::Set {
                 name: op[1],
-                tensor,
+                tensor: Arc::new(tensor),
             })
         }
         (b"AI.TENSORGET", _) => {
@@ -271,7 +369,7 @@ fn parse_op<'a>(
 }
 
 /// A model op; RedisAI parses an op's TIMEOUT, then refuses it inside a DAG.
-fn model_op<'a>(model: Arc<Model>, args: ExecuteArgs<'a>) -> Result<NamedOp<'a>> {
+fn model_op<'a>(model: Arc<Model>, args: ExecuteArgs<'a>) -> Result<NamedOp<&'a [u8]>> {
     if args.timeout_ms.is_some() {
         return Err(Error::TimeoutInDag);
     }
@@ -287,7 +385,7 @@ fn script_op<'a>(
     script: Arc<Script>,
     args: ScriptExecuteArgs<'a>,
     keys: &mut impl DagKeys,
-) -> NamedOp<'a> {
+) -> NamedOp<&'a [u8]> {
     let owned = |list: &[&[u8]]| list.iter().map(|a| a.to_vec()).collect::<Vec<_>>();
     let op_keys = owned(&args.keys);
     let host = keys.script_host(&op_keys);
@@ -341,8 +439,27 @@ fn resolve_io<'a>(
     Ok((inputs, outputs))
 }
 
+/// The plan of ops built through the C API (`super::builder`): `loaded` tensors, then `ops`,
+/// resolved as a DAG command's are (no PERSIST, no TIMEOUT).
+pub(crate) fn resolve_built(
+    loaded: Vec<(&[u8], Arc<Tensor>)>,
+    ops: Vec<NamedOp<&[u8]>>,
+) -> Result<DagPlan> {
+    let header = Header {
+        loaded,
+        persist: Vec::new(),
+        timeout: None,
+        ops: Vec::new(),
+    };
+    resolve(DagCommand::Execute, header, ops)
+}
+
 /// Rows 25-26: names to versions (SSA-like), then PERSIST keys to their final version.
-fn resolve(command: DagCommand, header: Header<'_>, ops: Vec<NamedOp<'_>>) -> Result<DagPlan> {
+fn resolve(
+    command: DagCommand,
+    header: Header<'_, Arc<Tensor>>,
+    ops: Vec<NamedOp<&[u8]>>,
+) -> Result<DagPlan> {
     let mut versions = Versions {
         slots: Vec::with_capacity(header.loaded.len() + ops.len()),
         latest: HashMap::new(),
@@ -356,7 +473,7 @@ fn resolve(command: DagCommand, header: Header<'_>, ops: Vec<NamedOp<'_>>) -> Re
     for op in ops {
         plan_ops.push(match op {
             NamedOp::Set { name, tensor } => DagOp::TensorSet {
-                output: versions.create(name, SlotSource::Set(Arc::new(tensor))),
+                output: versions.create(name, SlotSource::Set(tensor)),
             },
             NamedOp::Get { name, format } => DagOp::TensorGet {
                 input: input(&versions, name)?,
