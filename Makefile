@@ -139,7 +139,7 @@ bench: build-core
 # Criterion micro-benchmarks of the pure hot paths: VALUES parsing and formatting per dtype,
 # BLOB ingest, batch concat/split, DAG building.
 microbench:
-	$(CARGO) bench --locked -p redisai-core -p redisai-engine --bench tensor --bench batch --bench grammars
+	$(CARGO) bench --locked -p redisai-core -p redisai-engine --bench tensor --bench batch --bench grammars --bench metrics
 
 # Long soak: 100k execute cycles; used_memory and RSS must stay flat (CI runs a short one).
 soak: build-core

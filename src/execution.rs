@@ -15,6 +15,7 @@ use redisai_engine::dag::exec::{
 };
 use redisai_engine::dag::{DagOp, DagPlan, PlanReply, Slot};
 use redisai_engine::run::RunOutcome;
+use redisai_engine::stats::RunStats;
 use redisai_engine::tensor_cmd::GetFormat;
 
 use crate::blocking;
@@ -34,12 +35,41 @@ struct ReplyPlan {
     style: PlanReply,
     ops: Vec<ReplyOp>,
     persist: Vec<(Vec<u8>, Slot)>,
+    /// The models and scripts the plan runs, each once: their end-to-end time is recorded when
+    /// the reply has been sent. The first apart: most plans run one, and need no allocation.
+    /// (Only the main thread changes these reference counts: the statistics' counters, which
+    /// workers write, are on other cache lines.)
+    first_run: Option<Arc<RunStats>>,
+    more_runs: Vec<Arc<RunStats>>,
+}
+
+impl ReplyPlan {
+    fn runs(&self) -> impl Iterator<Item = &Arc<RunStats>> {
+        self.first_run.iter().chain(&self.more_runs)
+    }
 }
 
 impl ReplyPlan {
     /// The reply's part of `plan` (the PERSIST list moves here: the executor does not use it).
     fn of(plan: &mut DagPlan) -> ReplyPlan {
+        let mut first_run: Option<Arc<RunStats>> = None;
+        let mut more_runs: Vec<Arc<RunStats>> = Vec::new();
+        for op in &plan.ops {
+            let stats = match op {
+                DagOp::ModelExecute { model, .. } => model.stats(),
+                DagOp::ScriptExecute { script, .. } => script.stats(),
+                _ => continue,
+            };
+            let seen = |s: &Arc<RunStats>| Arc::ptr_eq(s, stats);
+            match &first_run {
+                None => first_run = Some(Arc::clone(stats)),
+                Some(first) if seen(first) || more_runs.iter().any(seen) => {}
+                Some(_) => more_runs.push(Arc::clone(stats)),
+            }
+        }
         ReplyPlan {
+            first_run,
+            more_runs,
             style: plan.reply,
             ops: plan
                 .ops
@@ -76,7 +106,13 @@ pub fn run_plan(ctx: &Context, mut plan: DagPlan, received: Instant) -> Result<(
         received,
         submit,
         OnDagDone::new(ops, move |outcome| {
-            blocked.finish(Box::new(move |ctx| complete(ctx, &shape, outcome)));
+            blocked.finish(Box::new(move |ctx| {
+                complete(ctx, &shape, outcome);
+                let micros = received.elapsed().as_micros() as u64;
+                for stats in shape.runs() {
+                    stats.latency().total.record(micros);
+                }
+            }));
         }),
     );
     // The command's own part is done: its blocked time starts now (SLOWLOG counts each once).

@@ -109,6 +109,31 @@ fn write_info(info: &Info) {
             );
         }
     }
+
+    // Additions after RedisAI's sections (docs/metrics.md): each device queue's state now and
+    // the queue waits of what it ran.
+    info.section("queues");
+    for queue in engine.queues.all() {
+        let name = queue.name();
+        let wait = queue.wait();
+        info.number(&format!("queue_{name}_pending"), queue.len() as i64);
+        info.number(
+            &format!("queue_{name}_workers"),
+            queue.workers().len() as i64,
+        );
+        info.number(&format!("queue_{name}_workers_busy"), queue.busy() as i64);
+        info.number(&format!("queue_{name}_runs"), queue.runs() as i64);
+        info.number(&format!("queue_{name}_wait_us_total"), wait.sum() as i64);
+        info.number(
+            &format!("queue_{name}_wait_p50_us"),
+            wait.quantile(0.5) as i64,
+        );
+        info.number(
+            &format!("queue_{name}_wait_p99_us"),
+            wait.quantile(0.99) as i64,
+        );
+        info.number(&format!("queue_{name}_wait_max_us"), wait.max() as i64);
+    }
 }
 
 fn rusage(who: c_int) -> libc::rusage {

@@ -77,6 +77,8 @@ redis_module! {
         ["ai.dagrun_ro", commands::dag::dagrun_ro, "readonly getkeys-api", 3, 3, 1, ""],
         ["ai.dagexecute_ro", commands::dag::dagexecute_ro, "readonly getkeys-api", 3, 3, 1, ""],
         ["ai.info", commands::admin::info, "readonly", 1, 1, 1, ""],
+        // Every model's key name and figures, for a metrics scraper: in @dangerous like INFO.
+        ["ai.metrics", commands::admin::metrics, "readonly", 0, 0, 0, "", "dangerous"],
         // AI.CONFIG loads libraries and moves BACKENDSPATH: an administrator's command, in
         // @admin and @dangerous where the server lets modules set ACL categories (Redis 7.2+,
         // Valkey 8; docs/security.md has the ACL rule for Redis 7.0).

@@ -16,7 +16,7 @@ const ODD: &str =
     "Even number of arguments provided to module. Please provide arguments as KEY VAL pairs";
 
 /// Sections of SPEC §10.5 with their field names, in order.
-const LAYOUT: [(&str, &[&str]); 5] = [
+const LAYOUT: [(&str, &[&str]); 6] = [
     (
         "ai_versions",
         &[
@@ -47,6 +47,20 @@ const LAYOUT: [(&str, &[&str]); 5] = [
             "ai_children_used_cpu_user",
             "ai_main_thread_used_cpu_sys",
             "ai_main_thread_used_cpu_user",
+        ],
+    ),
+    // After RedisAI's sections (docs/metrics.md): the CPU queue, created at load.
+    (
+        "ai_queues",
+        &[
+            "ai_queue_CPU_pending",
+            "ai_queue_CPU_workers",
+            "ai_queue_CPU_workers_busy",
+            "ai_queue_CPU_runs",
+            "ai_queue_CPU_wait_us_total",
+            "ai_queue_CPU_wait_p50_us",
+            "ai_queue_CPU_wait_p99_us",
+            "ai_queue_CPU_wait_max_us",
         ],
     ),
 ];
@@ -114,7 +128,8 @@ fn assert_layout(text: &str) {
         sha == "unknown" || (!sha.is_empty() && sha.bytes().all(|b| b.is_ascii_hexdigit())),
         "ai_git_sha:{sha}"
     );
-    for (cpu, _) in &got.last().expect("ai_cpu").1 {
+    let (_, cpu_fields) = got.iter().find(|(s, _)| s == "ai_cpu").expect("ai_cpu");
+    for (cpu, _) in cpu_fields {
         let v = value(cpu);
         let (secs, micros) = v.split_once('.').expect("sec.usec");
         assert!(
@@ -311,7 +326,8 @@ fn info_modules_has_spec_layout() {
             "# ai_git",
             "# ai_load_time_configs",
             "# ai_backends_info",
-            "# ai_cpu"
+            "# ai_cpu",
+            "# ai_queues"
         ],
         "{text}"
     );

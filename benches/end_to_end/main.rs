@@ -9,7 +9,9 @@
 //!    under RedisAI's default module arguments and the per-core setting;
 //! 3. a 3-op AI.DAGEXECUTE against the same 3 commands sent separately;
 //! 4. the figures the original RedisAI is quoted with, measured the same way (redis-benchmark,
-//!    50 clients, 40000 requests, median of 5), if redis-benchmark is installed.
+//!    50 clients, 40000 requests, median of 5), if redis-benchmark is installed;
+//! 5. the cost of the latency metrics: the same rows on this build and on a baseline module
+//!    without them (`BENCH_BASELINE_MODULE`), alternating (overhead.rs).
 //!
 //! The load generator (load.rs) is one thread over non-blocking TCP connections. Every cell is
 //! the median (by throughput) of BENCH_RUNS runs of BENCH_SECONDS each, after a short warm-up.
@@ -21,6 +23,7 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 mod load;
+mod overhead;
 mod reference;
 
 use std::time::Duration;
@@ -51,7 +54,7 @@ impl Settings {
                 .split_whitespace()
                 .map(|n| n.parse().expect("BENCH_CLIENTS: numbers"))
                 .collect(),
-            sections: var("BENCH_SECTIONS", "tensors models dag reference")
+            sections: var("BENCH_SECTIONS", "tensors models dag reference metrics")
                 .split_whitespace()
                 .map(str::to_string)
                 .collect(),
@@ -164,6 +167,20 @@ fn title(text: &str) {
         "### {text}\n\n(load average at the start: {})\n",
         load_average()
     );
+}
+
+/// `AI.MODELEXECUTE <key> INPUTS 1 <input> OUTPUTS 1 out`, encoded.
+fn modelexecute(key: &str, input: &str) -> Encoded {
+    encode(&[
+        b"AI.MODELEXECUTE",
+        key.as_bytes(),
+        b"INPUTS",
+        b"1",
+        input.as_bytes(),
+        b"OUTPUTS",
+        b"1",
+        b"out",
+    ])
 }
 
 fn repeat(command: Encoded, clients: usize, pipeline: usize) -> Vec<Script> {
@@ -346,16 +363,7 @@ fn models(settings: &Settings) {
         let target = start_with_models(&args);
         for (model, batching, key, input) in cases {
             for &clients in &settings.clients {
-                let command = encode(&[
-                    b"AI.MODELEXECUTE",
-                    key.as_bytes(),
-                    b"INPUTS",
-                    b"1",
-                    input.as_bytes(),
-                    b"OUTPUTS",
-                    b"1",
-                    b"out",
-                ]);
+                let command = modelexecute(key, input);
                 let cell = target.measure(settings, &repeat(command, clients, 1), "");
                 let m = &cell.measured;
                 println!(
@@ -450,6 +458,9 @@ fn main() {
     }
     if settings.wants("reference") {
         reference::section(&configs(), start_with_models);
+    }
+    if settings.wants("metrics") {
+        overhead::section(&settings);
     }
     println!("(load average at the end: {})", load_average());
 }

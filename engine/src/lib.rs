@@ -9,8 +9,10 @@ pub mod batching;
 pub mod command;
 pub mod config;
 pub mod dag;
+pub mod histogram;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod model;
 pub mod model_cmd;
 pub mod queue;
@@ -45,4 +47,5 @@ pub mod names {
     pub const SCRIPTSCAN: &str = "AI._SCRIPTSCAN";
     pub const INFO: &str = "AI.INFO";
     pub const CONFIG: &str = "AI.CONFIG";
+    pub const METRICS: &str = "AI.METRICS";
 }

@@ -2,24 +2,34 @@
 //! THREADS_PER_QUEUE worker threads that apply the auto-batching policy and run models.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::batching::{take_next, Next};
+use crate::histogram::{Histogram, Snapshot};
 use crate::run::{execute, RunRequest};
 
 /// Reads the CPU time the calling thread has used so far (injected by the module, which may
 /// call the OS; the engine itself stays free of unsafe code).
 pub type ThreadCpuClock = fn() -> Duration;
 
-/// One worker's CPU time, for INFO MODULES (`ai_queue_<DEVICE>_bthread_n<i>_used_cpu_total`).
+/// One worker's CPU time, for INFO MODULES (`ai_queue_<DEVICE>_bthread_n<i>_used_cpu_total`),
+/// and whether it is running a request now. Written by its worker only; the padding keeps two
+/// workers' entries off one cache line.
 #[derive(Debug, Default)]
 pub struct WorkerStats {
     cpu_micros: AtomicU64,
+    busy: AtomicBool,
+    _pad: [u64; 7],
 }
 
 impl WorkerStats {
+    /// Whether the worker is running a request now.
+    pub fn busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed)
+    }
+
     /// CPU time used by the worker, as of its last job.
     pub fn cpu(&self) -> Duration {
         Duration::from_micros(self.cpu_micros.load(Ordering::Relaxed))
@@ -34,12 +44,20 @@ struct Pending {
     sleeping: usize,
 }
 
+/// What a queue's workers did (INFO MODULES `ai_queue_<DEVICE>_*`, AI.METRICS): the queue waits
+/// of the requests they picked up to run (not the expired or cancelled ones), in microseconds.
+#[derive(Debug, Default)]
+struct QueueStats {
+    wait: Histogram,
+}
+
 /// A device's queue and its workers.
 pub struct RunQueue {
     name: String,
     pending: Mutex<Pending>,
     wake: Condvar,
     workers: Vec<Arc<WorkerStats>>,
+    stats: QueueStats,
 }
 
 impl RunQueue {
@@ -51,6 +69,21 @@ impl RunQueue {
     /// Per-worker statistics, in worker order.
     pub fn workers(&self) -> &[Arc<WorkerStats>] {
         &self.workers
+    }
+
+    /// Workers running a request now.
+    pub fn busy(&self) -> usize {
+        self.workers.iter().filter(|w| w.busy()).count()
+    }
+
+    /// Requests the workers picked up to run.
+    pub fn runs(&self) -> u64 {
+        self.stats.wait.snapshot().count()
+    }
+
+    /// Queue waits of the requests run, in microseconds.
+    pub fn wait(&self) -> Snapshot {
+        self.stats.wait.snapshot()
     }
 
     /// Number of requests waiting.
@@ -124,8 +157,11 @@ impl RunQueue {
                     }
                 }
             };
+            stats.busy.store(true, Ordering::Relaxed);
+            self.record_waits(&batch);
             // A failing job must never kill its worker.
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(batch)));
+            stats.busy.store(false, Ordering::Relaxed);
             stats
                 .cpu_micros
                 .store(clock().as_micros() as u64, Ordering::Relaxed);
@@ -134,6 +170,15 @@ impl RunQueue {
 }
 
 impl RunQueue {
+    /// The queue waits of the requests of `batch` that will run (execute records them per
+    /// model too).
+    fn record_waits(&self, batch: &[RunRequest]) {
+        let now = Instant::now();
+        for r in batch.iter().filter(|r| !r.expired(now)) {
+            self.stats.wait.record(r.waited(now));
+        }
+    }
+
     /// Waits for a push (or `timeout`), counted as sleeping meanwhile.
     fn sleep<'a>(
         &'a self,
@@ -199,6 +244,7 @@ impl RunQueues {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
             workers: workers.clone(),
+            stats: QueueStats::default(),
         });
         for (i, stats) in workers.into_iter().enumerate() {
             let q = Arc::clone(&queue);

@@ -12,6 +12,7 @@ use redisai_core::{Backend, DType, Error, Tensor};
 use crate::batching::{BatchItem, BatchParams};
 use crate::model::Model;
 use crate::script::Script;
+use crate::stats::RunStats;
 
 /// How a run ended. Delivered to the request's completion callback exactly once.
 #[derive(Debug)]
@@ -87,7 +88,11 @@ impl std::fmt::Debug for RunOp {
 pub struct RunRequest {
     pub op: RunOp,
     pub inputs: Vec<Arc<Tensor>>,
+    /// When the command arrived (its TIMEOUT counts from here).
     pub enqueued_at: Instant,
+    /// When this request was queued (a DAG queues each op when its inputs exist): its queue
+    /// wait counts from here.
+    pub queued_at: Instant,
     pub timeout: Option<Duration>,
     /// Set when the request must not run any more (checked when a worker picks it up).
     pub cancel: Option<Arc<AtomicBool>>,
@@ -138,6 +143,19 @@ impl RunRequest {
         self.timed_out(now) || self.cancelled()
     }
 
+    /// Microseconds from queueing to `now`.
+    pub fn waited(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.queued_at).as_micros() as u64
+    }
+
+    /// The statistics entry of what it runs.
+    pub fn stats(&self) -> &Arc<RunStats> {
+        match &self.op {
+            RunOp::Model(model) => model.stats(),
+            RunOp::Script(op) => op.script.stats(),
+        }
+    }
+
     /// When its TIMEOUT passes, if it has one.
     pub fn deadline(&self) -> Option<Instant> {
         self.timeout.map(|t| self.enqueued_at + t)
@@ -173,7 +191,11 @@ pub fn execute(batch: Vec<RunRequest>) {
     }
     let (expired, live): (Vec<_>, Vec<_>) = batch.into_iter().partition(|r| r.timed_out(now));
     for r in expired {
+        r.stats().record_timeout();
         r.on_done.call(RunOutcome::TimedOut);
+    }
+    for r in &live {
+        r.stats().latency().queue.record(r.waited(now));
     }
     let Some(first) = live.first() else {
         return;
@@ -195,6 +217,15 @@ pub fn execute(batch: Vec<RunRequest>) {
     };
     let micros = started.elapsed().as_micros() as u64;
     let stats = model.stats();
+    let latency = stats.latency();
+    latency.batch.record(
+        live.iter()
+            .map(|r| r.inputs.first().map_or(0, |t| dim0(t)))
+            .sum::<i64>() as u64,
+    );
+    for _ in &live {
+        latency.compute.record(micros);
+    }
     // No request may get an output larger than a tensor may be (each its own part of a batch).
     let result = result.and_then(|per_request| {
         crate::limits::check_outputs(per_request.iter().flatten().flatten())?;
@@ -247,6 +278,7 @@ fn execute_script(request: RunRequest) {
     });
     let micros = started.elapsed().as_micros() as u64;
     let stats = Arc::clone(op.script.stats());
+    stats.latency().compute.record(micros);
     drop(call);
     let outcome = match result {
         Ok(outs) => {

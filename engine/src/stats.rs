@@ -5,12 +5,18 @@
 //! the key's previous one); freeing a value removes its entry only if the registry still holds
 //! that very entry, so an overwritten key's old value, freed later, leaves the new one alone.
 //! Like RedisAI, RENAME leaves the entry under the old name.
+//!
+//! Beside RedisAI's counters each entry keeps latency histograms (`AI.INFO <key> LATENCY`,
+//! AI.METRICS; docs/metrics.md): queue wait, backend compute time, end-to-end time and batch
+//! sizes, recorded with relaxed atomics only.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use redisai_core::Backend;
+
+use crate::histogram::Histogram;
 
 /// What a statistics entry belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,17 +28,47 @@ pub enum RunKind {
 }
 
 /// The counters of one model or script, updated by workers without locks.
+///
+/// `repr(C)` and the padding keep the counters, which workers write, off the cache line of the
+/// `Arc`'s reference count, which the main thread changes for every command.
 #[derive(Debug)]
+#[repr(C)]
 pub struct RunStats {
     key: Vec<u8>,
-    kind: RunKind,
-    backend: Backend,
     device: String,
     tag: Vec<u8>,
+    kind: RunKind,
+    backend: Backend,
+    _pad: [u64; 8],
     duration_us: AtomicU64,
     samples: AtomicI64,
     calls: AtomicU64,
     errors: AtomicU64,
+    timeouts: AtomicU64,
+    latency: Latency,
+}
+
+/// The latency histograms of one model or script, in microseconds (batch sizes in samples).
+#[derive(Debug, Default)]
+pub struct Latency {
+    /// From queueing a request to a worker picking it up, for every request run (auto-batching
+    /// waits included).
+    pub queue: Histogram,
+    /// The backend's run, for every request run (a batch's run counts for each request in it).
+    pub compute: Histogram,
+    /// From the command's arrival to its reply, once per command that ran the model or script.
+    pub total: Histogram,
+    /// Models: the dim 0 of each backend run (one value per run, not per request).
+    pub batch: Histogram,
+}
+
+impl Latency {
+    fn reset(&self) {
+        self.queue.reset();
+        self.compute.reset();
+        self.total.reset();
+        self.batch.reset();
+    }
 }
 
 impl RunStats {
@@ -50,11 +86,29 @@ impl RunStats {
             backend,
             device,
             tag,
+            _pad: [0; 8],
             duration_us: AtomicU64::new(0),
             samples: AtomicI64::new(0),
             calls: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
+            latency: Latency::default(),
         }
+    }
+
+    /// The latency histograms.
+    pub fn latency(&self) -> &Latency {
+        &self.latency
+    }
+
+    /// A request whose TIMEOUT passed before a worker picked it up (it did not run).
+    pub fn record_timeout(&self) {
+        self.timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests that timed out in the queue.
+    pub fn timeouts(&self) -> u64 {
+        self.timeouts.load(Ordering::Relaxed)
     }
 
     /// The key the value was stored under.
@@ -98,12 +152,14 @@ impl RunStats {
         self.errors.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// AI.INFO RESETSTAT: every counter back to 0.
+    /// AI.INFO RESETSTAT: every counter and histogram back to 0.
     pub fn reset(&self) {
         self.duration_us.store(0, Ordering::Relaxed);
         self.samples.store(0, Ordering::Relaxed);
         self.calls.store(0, Ordering::Relaxed);
         self.errors.store(0, Ordering::Relaxed);
+        self.timeouts.store(0, Ordering::Relaxed);
+        self.latency.reset();
     }
 
     /// Cumulative microseconds of successful runs.
@@ -173,6 +229,11 @@ impl StatsRegistry {
             .collect()
     }
 
+    /// Every entry, in no particular order.
+    pub fn all(&self) -> Vec<Arc<RunStats>> {
+        self.lock().values().cloned().collect()
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -213,9 +274,14 @@ mod tests {
         s.record_success(100, 2);
         s.record_success(50, 0);
         s.record_error();
+        s.record_timeout();
+        s.latency().compute.record(100);
         assert_eq!(counters(&s), (150, 2, 3, 1));
+        assert_eq!(s.timeouts(), 1);
         s.reset();
         assert_eq!(counters(&s), (0, 0, 0, 0));
+        assert_eq!(s.timeouts(), 0);
+        assert_eq!(s.latency().compute.snapshot().count(), 0);
         assert_eq!(
             (s.key(), s.kind(), s.backend(), s.device(), s.tag()),
             (&b"m"[..], RunKind::Model, Backend::Onnx, "CPU", &b"t"[..])

@@ -127,6 +127,7 @@ fn submit(
         op: RunOp::Model(Arc::clone(model)),
         inputs: vec![input],
         enqueued_at: Instant::now(),
+        queued_at: Instant::now(),
         timeout,
         cancel: None,
         on_done: OnDone::new(move |outcome| {

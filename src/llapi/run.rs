@@ -173,6 +173,7 @@ fn request(op: RunOp, inputs: Vec<Arc<Tensor>>, on_done: OnDone) -> RunRequest {
         op,
         inputs,
         enqueued_at: Instant::now(),
+        queued_at: Instant::now(),
         timeout: None,
         cancel: None,
         on_done,

@@ -254,6 +254,7 @@ fn start_single(
         op: run,
         inputs,
         enqueued_at,
+        queued_at: Instant::now(),
         timeout: plan.timeout,
         cancel: None,
         on_done: OnDone::new(move |outcome| {
@@ -306,6 +307,7 @@ impl DagRun {
             op,
             inputs: tensors,
             enqueued_at: self.enqueued_at,
+            queued_at: Instant::now(),
             timeout: self.timeout,
             cancel: Some(Arc::clone(&self.failed)),
             on_done: OnDone::new(move |outcome| run.op_finished(i, outcome)),

@@ -3,7 +3,7 @@
 use redisai_core::numparse::parse_i64;
 use redisai_core::{Backend, Error, Result};
 
-use crate::names::{CONFIG, INFO};
+use crate::names::{CONFIG, INFO, METRICS};
 
 /// A parsed AI.CONFIG command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,24 +53,35 @@ pub fn parse_config<'a>(argv: &[&'a [u8]]) -> Result<ConfigCmd<'a>> {
     }
 }
 
-/// A parsed `AI.INFO <key> [RESETSTAT]`.
+/// A parsed `AI.INFO <key> [RESETSTAT | LATENCY]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InfoArgs<'a> {
     /// The model or script key (looked up in the stats registry, not the keyspace).
     pub key: &'a [u8],
-    /// RESETSTAT was given: zero the counters and reply OK. Any other third token is ignored.
+    /// RESETSTAT was given: zero the counters and reply OK.
     pub reset: bool,
+    /// LATENCY was given: RedisAI's reply followed by the latency figures (docs/metrics.md).
+    /// Any other third token is ignored, as RedisAI does.
+    pub latency: bool,
 }
 
-/// Parses `AI.INFO <key> [RESETSTAT]` (2 or 3 arguments).
+/// Parses `AI.INFO <key> [RESETSTAT | LATENCY]` (2 or 3 arguments).
 pub fn parse_info<'a>(argv: &[&'a [u8]]) -> Result<InfoArgs<'a>> {
     if !(2..=3).contains(&argv.len()) {
         return Err(Error::WrongArity(INFO));
     }
+    let option = |name: &[u8]| argv.get(2).is_some_and(|a| a.eq_ignore_ascii_case(name));
     Ok(InfoArgs {
         key: argv[1],
-        reset: argv
-            .get(2)
-            .is_some_and(|a| a.eq_ignore_ascii_case(b"RESETSTAT")),
+        reset: option(b"RESETSTAT"),
+        latency: option(b"LATENCY"),
     })
+}
+
+/// Parses `AI.METRICS` (no arguments).
+pub fn parse_metrics(argv: &[&[u8]]) -> Result<()> {
+    if argv.len() != 1 {
+        return Err(Error::WrongArity(METRICS));
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ mod get;
 mod run;
 mod store;
 
-pub use admin::{parse_config, parse_info, ConfigCmd, InfoArgs};
+pub use admin::{parse_config, parse_info, parse_metrics, ConfigCmd, InfoArgs};
 pub use get::{modeldel_arity, modelscan_arity, parse_modelget, ModelGetArgs};
 pub use run::{
     modelexecute_arity, modelrun_arity, parse_modelexecute, parse_modelrun, ExecuteArgs,

@@ -66,19 +66,40 @@ fn config_table() {
 
 #[test]
 fn info_table() {
-    let info = |key: &'static [u8], reset| Ok(InfoArgs { key, reset });
+    let info = |key: &'static [u8], reset, latency| {
+        Ok(InfoArgs {
+            key,
+            reset,
+            latency,
+        })
+    };
     let table: &[(&str, Result<InfoArgs<'_>, Error>)] = &[
         ("AI.INFO", Err(Error::WrongArity("AI.INFO"))),
         (
             "AI.INFO m_tf RESETSTAT extra",
             Err(Error::WrongArity("AI.INFO")),
         ),
-        ("AI.INFO m_tf", info(b"m_tf", false)),
-        ("AI.INFO m_tf RESETSTAT", info(b"m_tf", true)),
-        ("AI.INFO m_tf resetstat", info(b"m_tf", true)),
-        ("AI.INFO m_tf FOO", info(b"m_tf", false)),
+        ("AI.INFO m_tf", info(b"m_tf", false, false)),
+        ("AI.INFO m_tf RESETSTAT", info(b"m_tf", true, false)),
+        ("AI.INFO m_tf resetstat", info(b"m_tf", true, false)),
+        ("AI.INFO m_tf FOO", info(b"m_tf", false, false)),
+        ("AI.INFO m_tf LATENCY", info(b"m_tf", false, true)),
+        ("AI.INFO m_tf latency", info(b"m_tf", false, true)),
+        (
+            "AI.INFO m_tf LATENCY extra",
+            Err(Error::WrongArity("AI.INFO")),
+        ),
     ];
     for (cmd, expected) in table {
         assert_eq!(&parse_info(&argv(cmd)), expected, "{cmd}");
     }
+}
+
+#[test]
+fn metrics_table() {
+    assert_eq!(parse_metrics(&argv("AI.METRICS")), Ok(()));
+    assert_eq!(
+        parse_metrics(&argv("AI.METRICS extra")),
+        Err(Error::WrongArity("AI.METRICS"))
+    );
 }

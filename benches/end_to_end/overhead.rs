@@ -1,0 +1,79 @@
+//! Section 5 (`metrics`): what recording the latency metrics costs (docs/metrics.md). The same
+//! rows run on this build's module and on a baseline module without the recording
+//! (`BENCH_BASELINE_MODULE`, a module built from the commit before it, placed in dist/ so it finds
+//! the same backends): every round starts a fresh server of each, in alternating order, and runs
+//! every row on both; each cell is the median of BENCH_RUNS rounds. Without `BENCH_BASELINE_MODULE` the section says so and measures nothing.
+
+use std::path::PathBuf;
+
+use super::{configs, modelexecute, repeat, start_with_models, title, Settings, Target};
+use crate::load::Script;
+
+/// The rows: mnist and the tiny model (where a fixed cost per request weighs most) at 50
+/// clients, and mnist at 16.
+const ROWS: [(&str, &str, &str, usize); 3] = [
+    ("mnist.onnx", "mnist", "img", 50),
+    ("batch_mul2.onnx (tiny)", "mul2", "x3", 50),
+    ("mnist.onnx", "mnist", "img", 16),
+];
+
+/// Starts the models' server on `module` (REDISAI_MODULE is read when a server starts).
+fn start_on(module: &PathBuf, args: &[String]) -> Target {
+    std::env::set_var("REDISAI_MODULE", module);
+    let target = start_with_models(args);
+    std::env::remove_var("REDISAI_MODULE");
+    target
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+pub fn section(settings: &Settings) {
+    title("Cost of the latency metrics (this build against a baseline without them)");
+    let Some(baseline) = std::env::var_os("BENCH_BASELINE_MODULE").map(PathBuf::from) else {
+        println!("(skipped: set BENCH_BASELINE_MODULE to a module built without the metrics)\n");
+        return;
+    };
+    let this = common_module();
+    println!("| module arguments | model | clients | baseline requests/s | with metrics | ratio |");
+    println!("|---|---|---:|---:|---:|---:|");
+    let single = Settings {
+        runs: 1,
+        seconds: settings.seconds,
+        warmup: settings.warmup,
+        clients: settings.clients.clone(),
+        sections: Vec::new(),
+    };
+    for (config, args) in configs() {
+        // Per row, the rates of the baseline and of this build, one of each per round.
+        let mut rates: Vec<[Vec<f64>; 2]> = ROWS.iter().map(|_| [Vec::new(), Vec::new()]).collect();
+        for round in 0..settings.runs.max(1) {
+            // Fresh servers every round, started in alternating order: what one server instance
+            // happens to get (thread placement, memory layout) averages out over the rounds.
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let module = if i == 0 { &baseline } else { &this };
+                let target = start_on(module, &args);
+                for (row, (_, key, input, clients)) in ROWS.iter().enumerate() {
+                    let scripts: Vec<Script> = repeat(modelexecute(key, input), *clients, 1);
+                    let cell = target.measure(&single, &scripts, "");
+                    rates[row][i].push(cell.measured.ops_per_sec);
+                }
+            }
+        }
+        for ((model, _, _, clients), [base, with]) in ROWS.iter().zip(rates) {
+            let (base, with) = (median(base), median(with));
+            println!(
+                "| {config} | {model} | {clients} | {base:.0} | {with:.0} | {:.3} |",
+                with / base
+            );
+        }
+    }
+    println!();
+}
+
+fn common_module() -> PathBuf {
+    super::common::module_path()
+}
