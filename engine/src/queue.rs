@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::batching::{take_next, Next};
 use crate::histogram::{Histogram, Snapshot};
-use crate::run::{execute, RunRequest};
+use crate::run::{execute_recorded, RunRequest};
 
 /// Reads the CPU time the calling thread has used so far (injected by the module, which may
 /// call the OS; the engine itself stays free of unsafe code).
@@ -158,9 +158,11 @@ impl RunQueue {
                 }
             };
             stats.busy.store(true, Ordering::Relaxed);
-            self.record_waits(&batch);
+            let wait = Some(&self.stats.wait);
             // A failing job must never kill its worker.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(batch)));
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                execute_recorded(batch, wait)
+            }));
             stats.busy.store(false, Ordering::Relaxed);
             stats
                 .cpu_micros
@@ -170,15 +172,6 @@ impl RunQueue {
 }
 
 impl RunQueue {
-    /// The queue waits of the requests of `batch` that will run (execute records them per
-    /// model too).
-    fn record_waits(&self, batch: &[RunRequest]) {
-        let now = Instant::now();
-        for r in batch.iter().filter(|r| !r.expired(now)) {
-            self.stats.wait.record(r.waited(now));
-        }
-    }
-
     /// Waits for a push (or `timeout`), counted as sleeping meanwhile.
     fn sleep<'a>(
         &'a self,

@@ -10,6 +10,7 @@ use redisai_core::batch::{concat, split};
 use redisai_core::{Backend, DType, Error, Tensor};
 
 use crate::batching::{BatchItem, BatchParams};
+use crate::histogram::Histogram;
 use crate::model::Model;
 use crate::script::Script;
 use crate::stats::RunStats;
@@ -182,6 +183,12 @@ fn run_model(model: &Model, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, E
 /// Executes what the batching policy handed to a worker: one request, or several requests for
 /// the same model with compatible inputs, concatenated on dim 0, run once and split back.
 pub fn execute(batch: Vec<RunRequest>) {
+    execute_recorded(batch, None)
+}
+
+/// [`execute`], recording the queue wait of each request run in `queue_wait` too (the device
+/// queue's histogram), with the same clock read.
+pub fn execute_recorded(batch: Vec<RunRequest>, queue_wait: Option<&Histogram>) {
     let now = Instant::now();
     let (cancelled, batch): (Vec<_>, Vec<_>) = batch
         .into_iter()
@@ -195,7 +202,11 @@ pub fn execute(batch: Vec<RunRequest>) {
         r.on_done.call(RunOutcome::TimedOut);
     }
     for r in &live {
-        r.stats().latency().queue.record(r.waited(now));
+        let waited = r.waited(now);
+        r.stats().latency().queue.record(waited);
+        if let Some(h) = queue_wait {
+            h.record(waited);
+        }
     }
     let Some(first) = live.first() else {
         return;
@@ -208,7 +219,8 @@ pub fn execute(batch: Vec<RunRequest>) {
             return;
         }
     };
-    let started = Instant::now();
+    // The run's time counts from the clock read above (what came since is bookkeeping).
+    let started = now;
     let result = if live.len() == 1 {
         let inputs: Vec<&Tensor> = first.inputs.iter().map(|t| &**t).collect();
         run_model(&model, &inputs).map(|outs| vec![outs])
