@@ -23,7 +23,7 @@ use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ort::environment::Environment;
+use ort::environment::{Environment, GlobalThreadPoolOptions};
 use redisai_backend_api::plugin::BackendPlugin;
 use redisai_backend_api::{BackendConfig, Device, ModelOptions};
 
@@ -41,7 +41,6 @@ pub const NO_CUDA: &str = "ERR GPU requested but ONNX couldn't find CUDA";
 /// What every model of the backend shares.
 pub(crate) struct Runtime {
     env: Environment,
-    config: BackendConfig,
     watchdog: watchdog::Watchdog,
 }
 
@@ -81,6 +80,25 @@ fn runtime_version(path: &Path) -> Result<String, String> {
     Ok(version.to_string_lossy().into_owned())
 }
 
+/// The environment's thread pools, which every session of every model shares (sessions get no
+/// pools of their own): INTRA_OP_PARALLELISM and INTER_OP_PARALLELISM size them when above 0,
+/// else ONNX Runtime's defaults (about one intra-op thread per core). So the backend's threads do
+/// not grow with the number of models or of sessions.
+fn thread_pools(config: &BackendConfig) -> Result<GlobalThreadPoolOptions, String> {
+    let mut pools = GlobalThreadPoolOptions::default();
+    if config.intra_op_parallelism > 0 {
+        pools = pools
+            .with_intra_threads(config.intra_op_parallelism as usize)
+            .map_err(|e| e.message().to_string())?;
+    }
+    if config.inter_op_parallelism > 0 {
+        pools = pools
+            .with_inter_threads(config.inter_op_parallelism as usize)
+            .map_err(|e| e.message().to_string())?;
+    }
+    Ok(pools)
+}
+
 impl BackendPlugin for OnnxBackend {
     type Model = OnnxModel;
 
@@ -90,6 +108,7 @@ impl BackendPlugin for OnnxBackend {
             .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", library.display()))?
             .with_name("redisai")
             .with_telemetry(false)
+            .with_global_thread_pool(thread_pools(config)?)
             .build()
             .map_err(|e| e.message().to_string())?;
         let limit = config.backend_memory_limit_mb.saturating_mul(1_000_000);
@@ -100,7 +119,6 @@ impl BackendPlugin for OnnxBackend {
         Ok(OnnxBackend {
             runtime: Arc::new(Runtime {
                 env,
-                config: config.clone(),
                 watchdog: watchdog::Watchdog::new(config.model_execution_timeout_ms),
             }),
             version,

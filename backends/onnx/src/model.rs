@@ -68,7 +68,6 @@ struct SessionFactory {
 
 impl SessionFactory {
     fn build(&self) -> Result<Session, String> {
-        let config = &self.runtime.config;
         let mut builder = Session::builder(&self.runtime.env)
             .map_err(ort_message)?
             .with_optimization_level(GraphOptimizationLevel::All)
@@ -78,16 +77,7 @@ impl SessionFactory {
                 NO_EXTERNAL_DATA_DIR,
             )
             .map_err(ort_message)?;
-        if config.intra_op_parallelism > 0 {
-            builder = builder
-                .with_intra_threads(config.intra_op_parallelism as usize)
-                .map_err(ort_message)?;
-        }
-        if config.inter_op_parallelism > 0 {
-            builder = builder
-                .with_inter_threads(config.inter_op_parallelism as usize)
-                .map_err(ort_message)?;
-        }
+        // No thread pools of its own: the environment's are shared (lib.rs `thread_pools`).
         builder = match self.device {
             // CPU sessions allocate through the backend's counting allocator (no arena of their
             // own), so INFO and BACKEND_MEMORY_LIMIT see their memory.
