@@ -180,6 +180,19 @@ fn calibrate(c: &mut Client, at_least: Duration) -> i64 {
     }
 }
 
+/// One run of slow_loop.onnx on the tensors `n` and `x`.
+const SLOW_RUN: [&str; 9] = [
+    "AI.MODELEXECUTE",
+    "slow",
+    "INPUTS",
+    "2",
+    "n",
+    "x",
+    "OUTPUTS",
+    "1",
+    "y",
+];
+
 fn slow_server() -> (Server, Client) {
     let server = Server::with(&["THREADS_PER_QUEUE", "1"], &[]);
     let mut c = server.client();
@@ -224,17 +237,7 @@ fn a_slow_model_shows_in_compute_and_a_saturated_queue_in_queue_wait() {
     let mut clients: Vec<Client> = (0..6).map(|_| server.client()).collect();
     for k in &mut clients {
         for _ in 0..3 {
-            k.send(&[
-                "AI.MODELEXECUTE",
-                "slow",
-                "INPUTS",
-                "2",
-                "n",
-                "x",
-                "OUTPUTS",
-                "1",
-                "y",
-            ]);
+            k.send(&SLOW_RUN);
         }
     }
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -280,17 +283,7 @@ fn a_slow_model_shows_in_compute_and_a_saturated_queue_in_queue_wait() {
     // A request whose TIMEOUT passes in the queue counts as a timeout, not a run.
     assert_eq!(c.cmd("AI.INFO slow RESETSTAT"), ok_frame("OK"));
     let mut busy_client = server.client();
-    busy_client.send(&[
-        "AI.MODELEXECUTE",
-        "slow",
-        "INPUTS",
-        "2",
-        "n",
-        "x",
-        "OUTPUTS",
-        "1",
-        "y",
-    ]);
+    busy_client.send(&SLOW_RUN);
     std::thread::sleep(Duration::from_millis(5));
     assert_eq!(
         c.cmd("AI.MODELEXECUTE slow INPUTS 2 n x OUTPUTS 1 y TIMEOUT 1"),
