@@ -6,7 +6,8 @@
 //!    pipelining (16), with the main-thread time per call from INFO commandstats;
 //! 2. models: AI.MODELEXECUTE of mnist.onnx, of a batchable dense MLP and of a tiny model, each
 //!    batchable one without and with auto-batching (BATCHSIZE 64), at 1, 16, 50 and 64 clients,
-//!    under RedisAI's default module arguments and the per-core setting;
+//!    under RedisAI's default module arguments and the per-core setting, with the server's CPU
+//!    time per request;
 //! 3. a 3-op AI.DAGEXECUTE against the same 3 commands sent separately;
 //! 4. the figures the original RedisAI is quoted with, measured the same way (redis-benchmark,
 //!    50 clients, 40000 requests, median of 5), if redis-benchmark is installed;
@@ -102,6 +103,8 @@ impl Target {
         let mut cells: Vec<Cell> = (0..settings.runs.max(1))
             .map(|_| {
                 self.control().cmd("CONFIG RESETSTAT");
+                let cpu_before = server_cpu(&mut self.control());
+                let started = std::time::Instant::now();
                 let measured = load::run(
                     &self.addr,
                     scripts,
@@ -110,9 +113,15 @@ impl Target {
                 )
                 .unwrap_or_else(|e| panic!("load on {command}: {e}"));
                 assert!(measured.ops > 0, "no request completed ({command})");
+                // The server's CPU over the run (warm-up included, at the same load) per second,
+                // divided by the requests per second: CPU time per request.
+                let cpu = server_cpu(&mut self.control()) - cpu_before;
+                let cpu_us_per_request =
+                    cpu / started.elapsed().as_secs_f64() / measured.ops_per_sec * 1e6;
                 Cell {
                     measured,
                     usec_per_call: usec_per_call(&mut self.control(), command),
+                    cpu_us_per_request,
                 }
             })
             .collect();
@@ -124,6 +133,8 @@ impl Target {
 struct Cell {
     measured: load::Measured,
     usec_per_call: Option<f64>,
+    /// The server process's CPU time (user + system, every thread) per request, in µs.
+    cpu_us_per_request: f64,
 }
 
 impl Cell {
@@ -137,6 +148,22 @@ impl Cell {
             m.ops_per_sec, m.p50_ms, m.p99_ms
         )
     }
+}
+
+/// The server process's CPU seconds so far (`used_cpu_sys` + `used_cpu_user` of INFO cpu).
+fn server_cpu(c: &mut Client) -> f64 {
+    let Frame::BulkString(info) = c.cmd("INFO cpu") else {
+        return 0.0;
+    };
+    String::from_utf8_lossy(&info)
+        .lines()
+        .filter_map(|l| {
+            let value = l
+                .strip_prefix("used_cpu_sys:")
+                .or_else(|| l.strip_prefix("used_cpu_user:"))?;
+            value.trim().parse::<f64>().ok()
+        })
+        .sum()
 }
 
 /// `usec_per_call` of `command` in INFO commandstats.
@@ -344,9 +371,9 @@ fn start_with_models(args: &[String]) -> Target {
 fn models(settings: &Settings) {
     title("AI.MODELEXECUTE");
     println!(
-        "| module arguments | model | auto-batching | clients | requests/s | p50 ms | p99 ms |"
+        "| module arguments | model | auto-batching | clients | requests/s | p50 ms | p99 ms | server CPU µs/request |"
     );
-    println!("|---|---|---|---:|---:|---:|---:|");
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
     let cases: [(&str, &str, &str, &str); 5] = [
         ("mnist.onnx", "off", "mnist", "img"),
         ("dense_mlp.onnx", "off", "mlp", "flat"),
@@ -367,8 +394,8 @@ fn models(settings: &Settings) {
                 let cell = target.measure(settings, &repeat(command, clients, 1), "");
                 let m = &cell.measured;
                 println!(
-                    "| {config} | {model} | {batching} | {clients} | {:.0} | {:.3} | {:.3} |",
-                    m.ops_per_sec, m.p50_ms, m.p99_ms
+                    "| {config} | {model} | {batching} | {clients} | {:.0} | {:.3} | {:.3} | {:.1} |",
+                    m.ops_per_sec, m.p50_ms, m.p99_ms, cell.cpu_us_per_request
                 );
             }
         }
