@@ -12,7 +12,8 @@
 //! 4. the figures the original RedisAI is quoted with, measured the same way (redis-benchmark,
 //!    50 clients, 40000 requests, median of 5), if redis-benchmark is installed;
 //! 5. the cost of the latency metrics: the same rows on this build and on a baseline module
-//!    without them (`BENCH_BASELINE_MODULE`), alternating (overhead.rs).
+//!    without them (`BENCH_BASELINE_MODULE`), alternating (overhead.rs);
+//! 6. the main-thread stall of AI.MODELSTORE of a ~100 MB model (store_stall.rs).
 //!
 //! The load generator (load.rs) is one thread over non-blocking TCP connections. Every cell is
 //! the median (by throughput) of BENCH_RUNS runs of BENCH_SECONDS each, after a short warm-up.
@@ -26,6 +27,7 @@ mod common;
 mod load;
 mod overhead;
 mod reference;
+mod store_stall;
 
 use std::time::Duration;
 
@@ -55,10 +57,13 @@ impl Settings {
                 .split_whitespace()
                 .map(|n| n.parse().expect("BENCH_CLIENTS: numbers"))
                 .collect(),
-            sections: var("BENCH_SECTIONS", "tensors models dag reference metrics")
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
+            sections: var(
+                "BENCH_SECTIONS",
+                "tensors models dag reference metrics store",
+            )
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
         }
     }
 
@@ -488,6 +493,9 @@ fn main() {
     }
     if settings.wants("metrics") {
         overhead::section(&settings);
+    }
+    if settings.wants("store") {
+        store_stall::section(&settings);
     }
     println!("(load average at the end: {})", load_average());
 }
