@@ -11,10 +11,10 @@ use std::time::Instant;
 use redis_module::Context;
 use redisai_core::{Error, Tensor};
 use redisai_engine::dag::exec::{
-    complete_now, needs_workers, start, DagOutcome, OnDagDone, OpResult,
+    complete_now, needs_workers, start, DagOutcome, OnDagDone, OpResult, Submit,
 };
 use redisai_engine::dag::{DagOp, DagPlan, PlanReply, Slot};
-use redisai_engine::run::RunOutcome;
+use redisai_engine::run::{RunOutcome, RunRequest};
 use redisai_engine::stats::RunStats;
 use redisai_engine::tensor_cmd::GetFormat;
 
@@ -94,17 +94,11 @@ pub fn run_plan(ctx: &Context, mut plan: DagPlan, received: Instant) -> Result<(
         return Ok(());
     }
     let (blocked, measure) = blocking::block(ctx);
-    let submit = Arc::new(|queue: &str, request: redisai_engine::run::RunRequest| {
-        match engine().queues.get_or_create(queue) {
-            Ok(q) => q.push(request),
-            Err(_) => request.on_done.call(RunOutcome::Failed(Error::QueueInit)),
-        }
-    });
     let ops = plan.ops.len();
     start(
         plan,
         received,
-        submit,
+        submit(),
         OnDagDone::new(ops, move |outcome| {
             blocked.finish(Box::new(move |ctx| {
                 complete(ctx, &shape, outcome);
@@ -118,6 +112,17 @@ pub fn run_plan(ctx: &Context, mut plan: DagPlan, received: Instant) -> Result<(
     // The command's own part is done: its blocked time starts now (SLOWLOG counts each once).
     measure.start();
     Ok(())
+}
+
+/// How plans' ops reach the device queues (created on first use); a queue whose workers cannot
+/// start fails the op with `ERR Could not initialize queue on requested device`.
+pub fn submit() -> Submit {
+    Arc::new(
+        |queue: &str, request: RunRequest| match engine().queues.get_or_create(queue) {
+            Ok(q) => q.push(request),
+            Err(_) => request.on_done.call(RunOutcome::Failed(Error::QueueInit)),
+        },
+    )
 }
 
 /// On the main thread: persists (when every op succeeded) and replies, as the plan says.

@@ -12,13 +12,12 @@ use std::time::Instant;
 
 use redis_module::Context;
 use redisai_backend_api::ScriptHost;
-use redisai_core::{Error, Result, Tensor};
+use redisai_core::{Result, Tensor};
 use redisai_engine::dag::builder::{output_slots, DagBuilder, OpKind, RunOpBuilder};
-use redisai_engine::dag::exec::{complete_now, needs_workers, start, OnDagDone, OpResult, Submit};
+use redisai_engine::dag::exec::{complete_now, needs_workers, start, OnDagDone, OpResult};
 use redisai_engine::dag::{DagKeys, DagOp};
 use redisai_engine::limits::max_tensor_bytes;
 use redisai_engine::model::Model;
-use redisai_engine::run::{RunOutcome, RunRequest};
 use redisai_engine::script::Script;
 
 use super::error::{code, report, RaiError};
@@ -28,7 +27,6 @@ use super::run::{later, PrivateData};
 use super::{ffi, model, script, tensor};
 use crate::keyspace;
 use crate::script_host::ModuleScriptHost;
-use crate::state::engine;
 
 /// A DAG: built, then run (once at a time), then read by its callback.
 #[repr(C)]
@@ -380,17 +378,11 @@ pub extern "C" fn dag_run(
             later(move || done(outcome.results, outcome.tensors));
             return 0;
         }
-        let submit: Submit = Arc::new(|queue: &str, request: RunRequest| {
-            match engine().queues.get_or_create(queue) {
-                Ok(q) => q.push(request),
-                Err(_) => request.on_done.call(RunOutcome::Failed(Error::QueueInit)),
-            }
-        });
         let ops = plan.ops.len();
         start(
             plan,
             Instant::now(),
-            submit,
+            crate::execution::submit(),
             OnDagDone::new(ops, move |outcome| done(outcome.results, outcome.tensors)),
         );
         0
