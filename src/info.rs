@@ -122,7 +122,7 @@ fn write_info(info: &Info) {
             queue.workers().len() as i64,
         );
         info.number(&format!("queue_{name}_workers_busy"), queue.busy() as i64);
-        info.number(&format!("queue_{name}_runs"), queue.runs() as i64);
+        info.number(&format!("queue_{name}_runs"), wait.count() as i64);
         info.number(&format!("queue_{name}_wait_us_total"), wait.sum() as i64);
         info.number(
             &format!("queue_{name}_wait_p50_us"),

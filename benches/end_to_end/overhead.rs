@@ -36,7 +36,7 @@ pub fn section(settings: &Settings) {
         println!("(skipped: set BENCH_BASELINE_MODULE to a module built without the metrics)\n");
         return;
     };
-    let this = common_module();
+    let this = super::common::module_path();
     println!("| module arguments | model | clients | baseline requests/s | with metrics | ratio |");
     println!("|---|---|---:|---:|---:|---:|");
     let single = Settings {
@@ -72,8 +72,4 @@ pub fn section(settings: &Settings) {
         }
     }
     println!();
-}
-
-fn common_module() -> PathBuf {
-    super::common::module_path()
 }

@@ -19,9 +19,8 @@ pub struct QueueView {
     pub workers: usize,
     /// Workers running a request now.
     pub busy: usize,
-    /// Requests picked up by a worker to run.
-    pub runs: u64,
-    /// Their queue waits, in microseconds.
+    /// The queue waits, in microseconds, of the requests its workers picked up to run (so its
+    /// count is the number of those runs).
     pub wait: Snapshot,
 }
 
@@ -132,7 +131,7 @@ pub fn render(stats: &[Arc<RunStats>], queues: &[QueueView]) -> String {
             "redisai_queue_runs_total",
             "counter",
             "Requests the device queue's workers picked up to run.",
-            |q| Some(q.runs),
+            |q| Some(q.wait.count()),
         ),
     ];
     let rows: Vec<(&QueueView, &str)> = queues.iter().map(|(q, l)| (*q, l.as_str())).collect();
@@ -311,13 +310,14 @@ mod tests {
         ));
         s.record_error();
         s.record_timeout();
+        let waits = crate::histogram::Histogram::default();
+        (0..5).for_each(|_| waits.record(10));
         let q = QueueView {
             name: "CPU".into(),
             pending: 1,
             workers: 2,
             busy: 1,
-            runs: 5,
-            wait: Snapshot::default(),
+            wait: waits.snapshot(),
         };
         let text = render(&[Arc::clone(&s), Arc::clone(&m)], &[q]);
         let model = "model=\"m\\\"1\",type=\"MODEL\",backend=\"ONNX\",device=\"CPU\"";
@@ -338,7 +338,7 @@ mod tests {
             "redisai_queue_workers{device=\"CPU\"} 2".to_string(),
             "redisai_queue_workers_busy{device=\"CPU\"} 1".to_string(),
             "redisai_queue_runs_total{device=\"CPU\"} 5".to_string(),
-            "redisai_queue_device_wait_seconds_count{device=\"CPU\"} 0".to_string(),
+            "redisai_queue_device_wait_seconds_count{device=\"CPU\"} 5".to_string(),
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line}\n{text}");
         }

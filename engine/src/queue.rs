@@ -76,12 +76,8 @@ impl RunQueue {
         self.workers.iter().filter(|w| w.busy()).count()
     }
 
-    /// Requests the workers picked up to run.
-    pub fn runs(&self) -> u64 {
-        self.stats.wait.snapshot().count()
-    }
-
-    /// Queue waits of the requests run, in microseconds.
+    /// Queue waits of the requests the workers picked up to run, in microseconds (its count is
+    /// the number of those runs).
     pub fn wait(&self) -> Snapshot {
         self.stats.wait.snapshot()
     }

@@ -162,7 +162,6 @@ pub fn metrics(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
                 pending: q.len(),
                 workers: q.workers().len(),
                 busy: q.busy(),
-                runs: q.runs(),
                 wait: q.wait(),
             })
             .collect();
