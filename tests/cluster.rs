@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use common::fixtures::{numbers, onnx, store_onnx};
 use common::torch::store_script;
-use common::{ok_frame, render, Client, Frame, Server};
+use common::{integer, ok_frame, render, Client, Frame, Server};
 
 /// One cluster node: its TCP port and the server (killed on drop by the harness).
 struct Node {
@@ -56,13 +56,6 @@ fn text(frame: &Frame) -> String {
     match frame {
         Frame::BulkString(b) | Frame::SimpleString(b) => String::from_utf8_lossy(b).into_owned(),
         other => panic!("expected a string, got {other:?}"),
-    }
-}
-
-fn integer(frame: &Frame) -> i64 {
-    match frame {
-        Frame::Integer(n) => *n,
-        other => panic!("expected an integer, got {other:?}"),
     }
 }
 

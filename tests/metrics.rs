@@ -10,30 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::fixtures::{onnx, reference, set_one_image, store_onnx};
-use common::{bulk, is_error, ok_frame, Client, Frame, Server};
-
-/// A reply of field/value pairs as a map (the values as they came).
-fn pairs(frame: &Frame) -> Vec<(String, Frame)> {
-    let Frame::Array(items) = frame else {
-        panic!("expected an array, got {frame:?}")
-    };
-    items
-        .chunks(2)
-        .map(|p| {
-            (
-                String::from_utf8_lossy(&bulk(&p[0])).into_owned(),
-                p[1].clone(),
-            )
-        })
-        .collect()
-}
-
-fn int(frame: &Frame) -> i64 {
-    match frame {
-        Frame::Integer(n) => *n,
-        other => panic!("expected an integer, got {other:?}"),
-    }
-}
+use common::{bulk, field_pairs, integer, is_error, ok_frame, Client, Frame, Server};
 
 /// One stage of `AI.INFO <key> LATENCY`: its integer fields by name.
 fn stage(latency: &[(String, Frame)], name: &str) -> HashMap<String, i64> {
@@ -41,7 +18,7 @@ fn stage(latency: &[(String, Frame)], name: &str) -> HashMap<String, i64> {
         .iter()
         .find(|(k, _)| k == name)
         .unwrap_or_else(|| panic!("no {name} in {latency:?}"));
-    pairs(frame)
+    field_pairs(frame)
         .into_iter()
         .filter_map(|(k, v)| match v {
             Frame::Integer(n) => Some((k, n)),
@@ -53,7 +30,7 @@ fn stage(latency: &[(String, Frame)], name: &str) -> HashMap<String, i64> {
 fn latency(c: &mut Client, key: &str) -> Vec<(String, Frame)> {
     let reply = c.call(&["AI.INFO", key, "LATENCY"]);
     assert!(!is_error(&reply), "{reply:?}");
-    pairs(&reply)
+    field_pairs(&reply)
 }
 
 fn run_mnist(c: &mut Client) {
@@ -89,13 +66,17 @@ fn latency_counts_match_the_requests_run_and_info_stays_redisai_s() {
         assert!(!is_error(&reply), "{reply:?}");
     }
     // RedisAI's reply: 18 elements, its fields in its order, and nothing new.
-    let info = pairs(&c.cmd("AI.INFO m"));
+    let info = field_pairs(&c.cmd("AI.INFO m"));
     let names: Vec<&str> = info.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         names,
         ["key", "type", "backend", "device", "tag", "duration", "samples", "calls", "errors"]
     );
-    let field = |name: &str| info.iter().find(|(k, _)| k == name).map(|(_, v)| int(v));
+    let field = |name: &str| {
+        info.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| integer(v))
+    };
     assert_eq!((field("calls"), field("errors")), (Some(40), Some(0)));
 
     let lat = latency(&mut c, "m");
@@ -115,7 +96,7 @@ fn latency_counts_match_the_requests_run_and_info_stays_redisai_s() {
     assert_eq!(
         lat.iter()
             .find(|(k, _)| k == "timeouts")
-            .map(|(_, v)| int(v)),
+            .map(|(_, v)| integer(v)),
         Some(0)
     );
     for name in ["queue_wait", "compute", "end_to_end", "batch_size"] {
@@ -132,7 +113,7 @@ fn latency_counts_match_the_requests_run_and_info_stays_redisai_s() {
     assert_eq!(Some(stage(&lat, "compute")["sum_us"]), field("duration"));
     // No auto-batching: every run had dim 0 = 1.
     let (_, batch) = lat.iter().find(|(k, _)| k == "batch_size").unwrap();
-    let distribution = pairs(batch)
+    let distribution = field_pairs(batch)
         .into_iter()
         .find(|(k, _)| k == "distribution")
         .map(|(_, v)| v)
@@ -294,7 +275,7 @@ fn a_slow_model_shows_in_compute_and_a_saturated_queue_in_queue_wait() {
     let timeouts = lat
         .iter()
         .find(|(k, _)| k == "timeouts")
-        .map(|(_, v)| int(v));
+        .map(|(_, v)| integer(v));
     assert_eq!(timeouts, Some(1));
     assert_eq!(stage(&lat, "compute")["count"], 1);
     assert_eq!(stage(&lat, "end_to_end")["count"], 2);
@@ -428,10 +409,10 @@ fn metrics_text_parses_with_the_prometheus_parser_and_matches_ai_info() {
         assert_eq!(value(&format!("{family}_count"), "m"), 7.0, "{family}");
     }
     let compute_sum = value("redisai_compute_seconds_sum", "m");
-    let duration = pairs(&c.cmd("AI.INFO m"))
+    let duration = field_pairs(&c.cmd("AI.INFO m"))
         .into_iter()
         .find(|(k, _)| k == "duration")
-        .map(|(_, v)| int(&v))
+        .map(|(_, v)| integer(&v))
         .unwrap();
     assert!(
         (compute_sum * 1e6 - duration as f64).abs() < 0.5,

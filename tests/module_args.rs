@@ -165,16 +165,7 @@ fn module_list_entry(c: &mut Client) -> Vec<(String, Frame)> {
     let Frame::Array(modules) = c.cmd("MODULE LIST") else {
         panic!("MODULE LIST is not an array");
     };
-    let entries: Vec<Vec<(String, Frame)>> = modules
-        .iter()
-        .map(|m| match m {
-            Frame::Array(kv) => kv
-                .chunks(2)
-                .map(|p| (String::from_utf8(bulk(&p[0])).expect("name"), p[1].clone()))
-                .collect(),
-            other => panic!("module entry {other:?}"),
-        })
-        .collect();
+    let entries: Vec<Vec<(String, Frame)>> = modules.iter().map(common::field_pairs).collect();
     // Redis 8 lists its built-in modules too (vectorset): the entry named `ai`, once.
     let name = |e: &Vec<(String, Frame)>| e.iter().find(|(k, _)| k == "name").map(|(_, v)| bulk(v));
     let ours: Vec<Vec<(String, Frame)>> = entries

@@ -449,6 +449,29 @@ pub fn bulk(frame: &Frame) -> Vec<u8> {
     }
 }
 
+/// Convenience: the value of an integer frame.
+pub fn integer(frame: &Frame) -> i64 {
+    match frame {
+        Frame::Integer(n) => *n,
+        other => panic!("expected an integer, got {other:?}"),
+    }
+}
+
+/// A RedisAI field list (a flat array of `name, value`, as AI.INFO and MODULE LIST reply) as
+/// `(name, value)` pairs, in order.
+pub fn field_pairs(frame: &Frame) -> Vec<(String, Frame)> {
+    let Frame::Array(items) = frame else {
+        panic!("expected an array of fields, got {frame:?}")
+    };
+    items
+        .chunks(2)
+        .map(|p| {
+            let name = String::from_utf8(bulk(&p[0])).expect("a UTF-8 field name");
+            (name, p[1].clone())
+        })
+        .collect()
+}
+
 /// Hex decoding for golden payloads.
 pub fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
