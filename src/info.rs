@@ -134,6 +134,12 @@ fn write_info(info: &Info) {
         );
         info.number(&format!("queue_{name}_wait_max_us"), wait.max() as i64);
     }
+
+    // The loader of AI.MODELSTORE / AI.SCRIPTSTORE (docs/performance.md): its threads and the
+    // stores submitted and not finished.
+    info.section("loader");
+    info.number("loader_threads", engine.loader.threads() as i64);
+    info.number("loader_pending", engine.loader.pending() as i64);
 }
 
 fn rusage(who: c_int) -> libc::rusage {

@@ -3,6 +3,7 @@
 use std::ffi::CStr;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use redis_module::{raw, Context, RedisString};
@@ -11,6 +12,12 @@ use redisai_engine::state::Engine;
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
 static ENGINE: OnceLock<Engine> = OnceLock::new();
+static MAIN_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// Whether the caller is Redis's main thread (the thread that loaded the module).
+pub fn on_main_thread() -> bool {
+    MAIN_THREAD.get() == Some(&std::thread::current().id())
+}
 
 /// The load-time configuration (defaults before `init`).
 pub fn config() -> &'static Config {
@@ -58,6 +65,7 @@ fn default_backends_path() -> String {
 /// Parses and applies the module arguments, loads the backends they name and starts the CPU
 /// queue; the error is the log line explaining the refusal.
 pub fn init(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
+    let _ = MAIN_THREAD.set(std::thread::current().id());
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
     let (parsed, log) = parse_module_args(&argv).map_err(|e| e.to_string())?;
     for line in log {

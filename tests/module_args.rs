@@ -16,7 +16,7 @@ const ODD: &str =
     "Even number of arguments provided to module. Please provide arguments as KEY VAL pairs";
 
 /// Sections of SPEC §10.5 with their field names, in order.
-const LAYOUT: [(&str, &[&str]); 6] = [
+const LAYOUT: [(&str, &[&str]); 7] = [
     (
         "ai_versions",
         &[
@@ -63,6 +63,8 @@ const LAYOUT: [(&str, &[&str]); 6] = [
             "ai_queue_CPU_wait_max_us",
         ],
     ),
+    // The loader of AI.MODELSTORE / AI.SCRIPTSTORE (src/loading.rs).
+    ("ai_loader", &["ai_loader_threads", "ai_loader_pending"]),
 ];
 
 /// `INFO <section>` as text.
@@ -318,7 +320,8 @@ fn info_modules_has_spec_layout() {
             "# ai_load_time_configs",
             "# ai_backends_info",
             "# ai_cpu",
-            "# ai_queues"
+            "# ai_queues",
+            "# ai_loader"
         ],
         "{text}"
     );

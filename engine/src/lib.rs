@@ -12,6 +12,7 @@ pub mod dag;
 pub mod histogram;
 pub mod keys;
 pub mod limits;
+pub mod loader;
 pub mod metrics;
 pub mod model;
 pub mod model_cmd;

@@ -1,9 +1,11 @@
-//! The engine's process-wide state: backends, run queues, statistics and runtime settings.
+//! The engine's process-wide state: backends, run queues, the loader, statistics and runtime
+//! settings.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::backends::{BackendSettings, Registry};
 use crate::config::Config;
+use crate::loader::Loader;
 use crate::queue::{RunQueues, ThreadCpuClock};
 use crate::stats::StatsRegistry;
 
@@ -12,6 +14,8 @@ pub struct Engine {
     pub registry: Registry,
     pub queues: RunQueues,
     pub stats: StatsRegistry,
+    /// Builds models and scripts off the main thread.
+    pub loader: Loader,
     model_chunk_size: AtomicU64,
 }
 
@@ -37,6 +41,7 @@ impl Engine {
             registry: Registry::new(path, settings),
             queues: RunQueues::new(config.threads_per_queue as usize, clock),
             stats: StatsRegistry::default(),
+            loader: Loader::default(),
             model_chunk_size: AtomicU64::new(config.model_chunk_size as u64),
         }
     }

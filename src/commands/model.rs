@@ -2,7 +2,7 @@
 
 use redis_module::{Context, RedisResult, RedisString};
 use redisai_core::model::chunks;
-use redisai_core::Error;
+use redisai_core::{Backend, Error};
 use redisai_engine::model::Model;
 use redisai_engine::model_cmd::{
     modeldel_arity, modelscan_arity, parse_modelget, parse_modelset, parse_modelstore,
@@ -13,6 +13,7 @@ use redisai_engine::stats::RunKind;
 
 use super::{run, scan_reply, slices};
 use crate::keyspace;
+use crate::loading;
 use crate::reply::{self, Item};
 use crate::state::engine;
 
@@ -20,45 +21,53 @@ use crate::state::engine;
 /// [MINBATCHTIMEOUT t]]] [INPUTS n ... OUTPUTS m ...] BLOB <chunk>...`
 pub fn modelstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSTORE, || {
-        let argv = slices(&args);
-        let parsed = parse_modelstore(&argv)?;
-        store(ctx, &args[1], parsed)
+        let parsed = parse_modelstore(&slices(&args))?;
+        store(ctx, &args, parsed.backend, |argv| {
+            build(parse_modelstore(argv)?)
+        })
     })
 }
 
 /// Deprecated `AI.MODELSET` (no counts before INPUTS/OUTPUTS names).
 pub fn modelset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSET, || {
-        let argv = slices(&args);
-        let parsed = parse_modelset(&argv)?;
-        store(ctx, &args[1], parsed)
+        let parsed = parse_modelset(&slices(&args))?;
+        store(ctx, &args, parsed.backend, |argv| {
+            build(parse_modelset(argv)?)
+        })
     })
 }
 
-/// Builds the model, then (RedisAI's order) checks the key's type, stores and replicates.
-fn store(ctx: &Context, key_name: &RedisString, parsed: ModelStoreArgs<'_>) -> Result<(), Error> {
-    let engine = engine();
-    if engine.registry.get(parsed.backend).is_none() {
+/// Stores the model the arguments describe, built on the loader (`crate::loading`).
+fn store(
+    ctx: &Context,
+    args: &[RedisString],
+    backend: Backend,
+    build: loading::Build<Model>,
+) -> Result<(), Error> {
+    if engine().registry.get(backend).is_none() {
         crate::log::notice(
             ctx,
             &format!(
                 "backend {} not loaded, will try loading default backend",
-                parsed.backend.name()
+                backend.name()
             ),
         );
     }
-    let backend = parsed.backend;
-    let record = parsed.into_record();
-    let model = Model::create(&engine.registry, record, key_name.as_slice())
-        .inspect_err(|_| crate::log::load_failure(ctx, backend))?;
+    loading::store(ctx, args, build, move |ctx| {
+        crate::log::load_failure(ctx, backend)
+    })
+}
+
+/// Builds the model (loading its backend if needed) and starts its device's run queue.
+fn build(parsed: ModelStoreArgs<'_>) -> Result<Model, Error> {
+    let key = parsed.key;
+    let model = Model::create(&engine().registry, parsed.into_record(), key)?;
     keyspace::start_queue(&model.device().queue_name()).map_err(|e| {
-        crate::log::warning(ctx, &e);
+        crate::log::warning_global(&e);
         Error::QueueInit
     })?;
-    keyspace::store(ctx, key_name.as_slice(), model)?;
-    ctx.replicate_verbatim();
-    reply::ok(ctx);
-    Ok(())
+    Ok(model)
 }
 
 /// `AI.MODELGET <key> [META] [BLOB]`

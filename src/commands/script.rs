@@ -23,6 +23,7 @@ use redisai_engine::stats::RunKind;
 use super::{blocking_command, run, scan_reply, slices};
 use crate::execution::run_plan;
 use crate::keyspace;
+use crate::loading;
 use crate::reply::{self, Item};
 use crate::script_host::ModuleScriptHost;
 use crate::state::engine;
@@ -30,40 +31,41 @@ use crate::state::engine;
 /// `AI.SCRIPTSTORE <key> <device> [TAG <tag>] ENTRY_POINTS <n> <fn>... SOURCE <source>`
 pub fn scriptstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTSTORE, || {
-        let argv = slices(&args);
-        let parsed = parse_scriptstore(&argv)?;
-        store(ctx, &args[1], parsed)
+        parse_scriptstore(&slices(&args))?;
+        store(ctx, &args, |argv| build(parse_scriptstore(argv)?))
     })
 }
 
 /// Deprecated `AI.SCRIPTSET <key> <device> [TAG <tag>] SOURCE <source>` (no entry points).
 pub fn scriptset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTSET, || {
-        let argv = slices(&args);
-        let parsed = parse_scriptset(&argv)?;
-        store(ctx, &args[1], parsed)
+        parse_scriptset(&slices(&args))?;
+        store(ctx, &args, |argv| build(parse_scriptset(argv)?))
     })
 }
 
-/// Compiles the script, then checks the key's type, stores and replicates.
-fn store(ctx: &Context, key_name: &RedisString, parsed: ScriptStoreArgs<'_>) -> Result<(), Error> {
-    let engine = engine();
-    if engine.registry.get(Backend::Torch).is_none() {
+/// Stores the script the arguments describe, compiled on the loader (`crate::loading`).
+fn store(ctx: &Context, args: &[RedisString], build: loading::Build<Script>) -> Result<(), Error> {
+    if engine().registry.get(Backend::Torch).is_none() {
         crate::log::notice(
             ctx,
             "backend TORCH not loaded, will try loading default backend",
         );
     }
-    let script = Script::create(&engine.registry, parsed.into_record(), key_name.as_slice())
-        .inspect_err(|_| crate::log::load_failure(ctx, Backend::Torch))?;
+    loading::store(ctx, args, build, |ctx| {
+        crate::log::load_failure(ctx, Backend::Torch)
+    })
+}
+
+/// Compiles the script (loading the TORCH backend if needed) and starts its device's run queue.
+fn build(parsed: ScriptStoreArgs<'_>) -> Result<Script, Error> {
+    let key = parsed.key;
+    let script = Script::create(&engine().registry, parsed.into_record(), key)?;
     keyspace::start_queue(&script.device().queue_name()).map_err(|e| {
-        crate::log::warning(ctx, &e);
+        crate::log::warning_global(&e);
         Error::QueueInit
     })?;
-    keyspace::store(ctx, key_name.as_slice(), script)?;
-    ctx.replicate_verbatim();
-    reply::ok(ctx);
-    Ok(())
+    Ok(script)
 }
 
 /// `AI.SCRIPTGET <key> [META] [SOURCE]`

@@ -345,6 +345,21 @@ impl Client {
         }
     }
 
+    /// Whether a reply (or part of one) has arrived and not been read yet, without waiting.
+    pub fn has_reply(&mut self) -> bool {
+        if !self.buffer.is_empty() {
+            return true;
+        }
+        self.stream.set_nonblocking(true).expect("non-blocking");
+        let mut chunk = [0u8; 4096];
+        // What arrived is kept for the next `read`.
+        if let Ok(n) = self.stream.read(&mut chunk) {
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+        self.stream.set_nonblocking(false).expect("blocking");
+        !self.buffer.is_empty()
+    }
+
     /// Reads one reply.
     pub fn read(&mut self) -> Frame {
         loop {
