@@ -4,6 +4,7 @@
 //! is derived from them, so RDB, AOF and AI.MODELGET never depend on the backend.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::backend::Backend;
 
@@ -27,8 +28,9 @@ pub struct ModelRecord {
     pub inputs: Vec<Vec<u8>>,
     /// Output names (Torch: one empty name per output).
     pub outputs: Vec<Vec<u8>>,
-    /// The model exactly as stored (all BLOB chunks joined).
-    pub blob: Vec<u8>,
+    /// The model exactly as stored (all BLOB chunks joined): the one copy of its bytes, shared
+    /// with the backend, which may keep building sessions from it while the model lives.
+    pub blob: Arc<Vec<u8>>,
 }
 
 /// The byte ranges of `len` bytes cut in chunks of `chunk_size`, by RedisAI's rule (used for

@@ -3,6 +3,8 @@
 //!
 //! Layouts are RedisAI's, so RDB files and DUMP payloads move between RedisAI and this module.
 
+use std::sync::Arc;
+
 use crate::backend::Backend;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -168,10 +170,10 @@ pub fn load_model(source: &mut impl Source, encver: i32) -> Result<ModelRecord> 
     };
     let inputs = load_names(source)?;
     let outputs = load_names(source)?;
-    let blob = match encver {
+    let blob = Arc::new(match encver {
         0 => source.load_buffer()?,
         _ => load_chunks(source)?,
-    };
+    });
     Ok(ModelRecord {
         backend,
         device,
@@ -464,7 +466,7 @@ mod model_tests {
             minbatchtimeout: 10,
             inputs: vec![b"a".to_vec(), b"b".to_vec()],
             outputs: vec![b"mul".to_vec()],
-            blob: (0..130u8).collect(),
+            blob: Arc::new((0..130u8).collect()),
         }
     }
 
@@ -540,7 +542,7 @@ mod model_tests {
             items.extend(names.iter().map(|n| c(n)));
         }
         if encver == 0 {
-            items.push(Buffer(model.blob.clone()));
+            items.push(Buffer(model.blob.to_vec()));
         } else {
             items.extend([Unsigned(130), Unsigned(2)]);
             items.extend([

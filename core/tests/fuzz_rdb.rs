@@ -185,7 +185,7 @@ fn old_model_layout(m: &ModelRecord, encver: i32, chunk_size: usize) -> Vec<Item
         items.extend(names.iter().map(|n| c_string(n)));
     }
     if encver == 0 {
-        items.push(Item::Buffer(m.blob.clone()));
+        items.push(Item::Buffer(m.blob.to_vec()));
     } else {
         let pieces: Vec<&[u8]> = chunks(&m.blob, chunk_size).collect();
         items.push(Item::Unsigned(m.blob.len() as u64));
@@ -387,7 +387,7 @@ fn model_record() -> impl Strategy<Value = ModelRecord> {
                     minbatchtimeout,
                     inputs,
                     outputs,
-                    blob,
+                    blob: blob.into(),
                 }
             },
         )

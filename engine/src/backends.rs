@@ -49,9 +49,10 @@ pub trait BackendLibrary: Send + Sync {
     /// INFO MODULES fields (names without `ai_`).
     fn info(&self) -> Vec<(String, String)>;
     /// Builds a model; the error text is the client's reply.
+    /// The backend may keep `blob` (a reference, not a copy) for as long as the model lives.
     fn create_model(
         &self,
-        blob: &[u8],
+        blob: &Arc<Vec<u8>>,
         options: &ModelOptions,
     ) -> Result<Box<dyn ModelRunner>, String>;
     /// Compiles a script (TORCH only); the error text is the client's reply.
@@ -90,10 +91,10 @@ impl BackendLibrary for PluginLibrary {
     }
     fn create_model(
         &self,
-        blob: &[u8],
+        blob: &Arc<Vec<u8>>,
         options: &ModelOptions,
     ) -> Result<Box<dyn ModelRunner>, String> {
-        Ok(Box::new(self.0.create_model(blob, options)?))
+        Ok(Box::new(self.0.create_model_shared(blob, options)?))
     }
     fn create_script(
         &self,

@@ -73,7 +73,7 @@ impl BackendLibrary for Library {
     }
     fn create_model(
         &self,
-        _: &[u8],
+        _: &Arc<Vec<u8>>,
         _: &ModelOptions,
     ) -> std::result::Result<Box<dyn ModelRunner>, String> {
         Ok(Box::new(Unrunnable))
@@ -109,7 +109,7 @@ pub fn model(registry: &Registry, key: &[u8], inputs: usize, outputs: usize) -> 
         minbatchtimeout: 0,
         inputs: names("in", inputs),
         outputs: names("out", outputs),
-        blob: b"graph".to_vec(),
+        blob: Arc::new(b"graph".to_vec()),
     };
     Arc::new(Model::create(registry, record, key).unwrap())
 }

@@ -70,8 +70,12 @@ impl BackendLibrary for Library {
     fn info(&self) -> Vec<(String, String)> {
         Vec::new()
     }
-    fn create_model(&self, blob: &[u8], _: &ModelOptions) -> Result<Box<dyn ModelRunner>, String> {
-        if blob == b"garbage" {
+    fn create_model(
+        &self,
+        blob: &Arc<Vec<u8>>,
+        _: &ModelOptions,
+    ) -> Result<Box<dyn ModelRunner>, String> {
+        if blob.as_slice() == b"garbage" {
             return Err("not a model".into());
         }
         Ok(Box::new(Double {
@@ -92,7 +96,7 @@ fn record(batchsize: u64, minbatchsize: u64, minbatchtimeout: u64) -> ModelRecor
         minbatchtimeout,
         inputs: Vec::new(),
         outputs: Vec::new(),
-        blob: b"model".to_vec(),
+        blob: Arc::new(b"model".to_vec()),
     }
 }
 
@@ -159,7 +163,7 @@ fn a_model_is_built_through_the_registry_and_named_by_the_backend() {
     assert_eq!(model.record().inputs, vec![b"x".to_vec()]);
     assert_eq!(model.record().outputs, vec![b"y".to_vec()]);
     let mut bad = record(0, 0, 0);
-    bad.blob = b"garbage".to_vec();
+    bad.blob = Arc::new(b"garbage".to_vec());
     let err = Model::create(&registry, bad, b"k").unwrap_err();
     assert_eq!(err.to_string(), "not a model");
     // A backend that is not installed and has no plugin: RedisAI's reply.

@@ -142,7 +142,7 @@ pub extern "C" fn model_create(
                 minbatchtimeout: opts.minbatchtimeout as u64,
                 inputs: names(inputs, ninputs),
                 outputs: names(outputs, noutputs),
-                blob,
+                blob: Arc::new(blob),
             };
             match Model::create(&engine().registry, record, b"") {
                 Ok(model) => Arc::into_raw(Arc::new(model)).cast_mut(),

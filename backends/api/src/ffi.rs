@@ -12,6 +12,9 @@
 //!   the host copies them and calls their deleter.
 //! - STRING tensors use type code [`STRING_CODE`] (RedisAI's DLPack fork calls it kDLString) with
 //!   8 bits: NUL-terminated elements laid end to end, their total byte length in `nbytes`.
+//! - The blob passed to `model_create` stays valid and unchanged until the model is released
+//!   with `model_free` (the host keeps the model's one copy of it): a backend may build more
+//!   sessions from it later instead of keeping a copy of its own (since ABI 4).
 //! - Every function of the table may be called from any thread, concurrently.
 
 use std::os::raw::{c_char, c_void};
@@ -21,7 +24,7 @@ pub use dlpark::ffi::{
 };
 
 /// Version of this ABI. Bump on any change of the types or the table below.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// The one symbol a backend exports, of type [`InitFn`].
 pub const INIT_SYMBOL: &[u8] = b"redisai_backend_init\0";

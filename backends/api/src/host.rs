@@ -136,9 +136,20 @@ impl Plugin {
     }
 
     /// Builds a model. The error is the backend's message, as the client will see it.
+    /// Builds a model from a copy of `blob` (see [`Plugin::create_model_shared`]).
     pub fn create_model(
         self: &Arc<Self>,
         blob: &[u8],
+        options: &ModelOptions,
+    ) -> Result<LoadedModel, String> {
+        self.create_model_shared(&Arc::new(blob.to_vec()), options)
+    }
+
+    /// Builds a model that keeps a reference to `blob` (the backend may read it while the model
+    /// lives, instead of keeping a copy).
+    pub fn create_model_shared(
+        self: &Arc<Self>,
+        blob: &Arc<Vec<u8>>,
         options: &ModelOptions,
     ) -> Result<LoadedModel, String> {
         let t = self.table();
@@ -174,6 +185,7 @@ impl Plugin {
             outputs: names(IO_OUTPUTS),
             handle,
             plugin: Arc::clone(self),
+            _blob: Arc::clone(blob),
         })
     }
 }
@@ -216,6 +228,8 @@ impl RawNames {
 pub struct LoadedModel {
     plugin: Arc<Plugin>,
     handle: *mut c_void,
+    /// The bytes the backend may read until `model_free` (released after it, in `Drop`).
+    _blob: Arc<Vec<u8>>,
     inputs: Vec<String>,
     outputs: Vec<String>,
 }

@@ -25,4 +25,4 @@ mod types;
 
 pub use redisai_core::DType;
 pub use script::{Reply, ScriptCall, ScriptHost};
-pub use types::{BackendConfig, Device, ModelOptions, OutputTensor, TensorRef};
+pub use types::{BackendConfig, Device, ModelBlob, ModelOptions, OutputTensor, TensorRef};

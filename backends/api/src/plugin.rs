@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::dl::{fill_slots, input_views};
 use crate::ffi::*;
 use crate::plugin_script::{add_script_entries, ScriptPlugin};
-use crate::types::{BackendConfig, Device, ModelOptions, OutputTensor, TensorRef};
+use crate::types::{BackendConfig, Device, ModelBlob, ModelOptions, OutputTensor, TensorRef};
 
 /// A backend: built once per process from the load-time configuration.
 pub trait BackendPlugin: Sized + Send + Sync + 'static {
@@ -31,6 +31,17 @@ pub trait BackendPlugin: Sized + Send + Sync + 'static {
 
     /// Builds a model from its serialized blob; the error text is the reply sent to the client.
     fn create_model(&self, blob: &[u8], options: &ModelOptions) -> Result<Self::Model, String>;
+
+    /// [`BackendPlugin::create_model`] for a blob the model may keep (the host's one copy, alive
+    /// as long as the model): backends that build more sessions later keep it rather than a copy
+    /// of their own. The default borrows it for the call.
+    fn create_model_shared(
+        &self,
+        blob: ModelBlob,
+        options: &ModelOptions,
+    ) -> Result<Self::Model, String> {
+        self.create_model(&blob, options)
+    }
 
     /// The host's allocation limit changed (bytes; 0: none): allocations from now on follow it.
     /// Backends that enforce the limit themselves (see [`crate::sandbox`]) override this.
@@ -300,17 +311,13 @@ unsafe extern "C" fn model_create<B: BackendPlugin>(
 ) -> i32 {
     // SAFETY: the host passes the table's own backend pointer.
     let b = unsafe { backend_ref::<B>(backend) };
-    // SAFETY: the host passes `len` readable bytes and valid options for the call.
-    let (blob, options) = unsafe {
-        (
-            RaiStr { ptr: blob, len }.as_bytes(),
-            model_options(&*options),
-        )
-    };
+    // SAFETY: the host passes `len` readable bytes, kept until `model_free` (ABI rule), and
+    // valid options for the call.
+    let (blob, options) = unsafe { (ModelBlob::host(blob, len), model_options(&*options)) };
     // SAFETY: `err` and `model` are writable slots of the host.
     unsafe {
         guarded(err, || {
-            let m = b.create_model(blob, &options)?;
+            let m = b.create_model_shared(blob, &options)?;
             *model = Box::into_raw(Box::new(m)).cast();
             Ok(())
         })

@@ -41,6 +41,50 @@ pub enum Device {
     Gpu(u32),
 }
 
+/// A model's serialized bytes, as a backend receives them: the host's copy (valid until the
+/// model is released, see [`crate::ffi`]), or a copy of its own when built in-process from a
+/// borrowed slice (tests, benchmarks).
+pub struct ModelBlob(BlobBytes);
+
+enum BlobBytes {
+    Host { ptr: *const u8, len: usize },
+    Owned(Box<[u8]>),
+}
+
+// SAFETY: the host's bytes are immutable and outlive the model that holds them (ABI rule);
+// owned bytes are a plain box.
+unsafe impl Send for ModelBlob {}
+// SAFETY: as above; only shared reads.
+unsafe impl Sync for ModelBlob {}
+
+impl ModelBlob {
+    /// The host's bytes, kept by the host until `model_free`.
+    ///
+    /// # Safety
+    /// `ptr` must be valid for `len` bytes, unchanged until the model built from it is freed.
+    pub(crate) unsafe fn host(ptr: *const u8, len: usize) -> ModelBlob {
+        ModelBlob(BlobBytes::Host { ptr, len })
+    }
+}
+
+impl From<&[u8]> for ModelBlob {
+    fn from(bytes: &[u8]) -> ModelBlob {
+        ModelBlob(BlobBytes::Owned(bytes.into()))
+    }
+}
+
+impl std::ops::Deref for ModelBlob {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            BlobBytes::Host { len: 0, .. } => &[],
+            // SAFETY: `host`'s contract: valid and unchanged while the model lives.
+            BlobBytes::Host { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+            BlobBytes::Owned(b) => b,
+        }
+    }
+}
+
 /// What a backend needs besides the blob to build a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelOptions {

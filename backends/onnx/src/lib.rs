@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use ort::environment::{Environment, GlobalThreadPoolOptions};
 use redisai_backend_api::plugin::BackendPlugin;
-use redisai_backend_api::{BackendConfig, Device, ModelOptions};
+use redisai_backend_api::{BackendConfig, Device, ModelBlob, ModelOptions};
 
 pub use model::OnnxModel;
 
@@ -148,13 +148,22 @@ impl BackendPlugin for OnnxBackend {
     }
 
     fn create_model(&self, blob: &[u8], options: &ModelOptions) -> Result<OnnxModel, String> {
+        self.create_model_shared(blob.into(), options)
+    }
+
+    /// Keeps the host's blob (no copy): more sessions of the model are built from it on demand.
+    fn create_model_shared(
+        &self,
+        blob: ModelBlob,
+        options: &ModelOptions,
+    ) -> Result<OnnxModel, String> {
         if matches!(options.device, Device::Gpu(_)) && !OnnxModel::cuda_available() {
             return Err(NO_CUDA.into());
         }
-        if external_data::model_has_external_data(blob) {
+        if external_data::model_has_external_data(&blob) {
             return Err(external_data::EXTERNAL_DATA_REFUSED.into());
         }
-        domains::check(blob)?;
+        domains::check(&blob)?;
         OnnxModel::new(Arc::clone(&self.runtime), blob, options.device)
     }
 }

@@ -17,7 +17,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{RunOptions, Session, SessionInputValue};
 use redisai_backend_api::plugin::PluginModel;
 use redisai_backend_api::sandbox::ALLOCATION_REFUSED_PREFIX;
-use redisai_backend_api::{Device, OutputTensor, TensorRef};
+use redisai_backend_api::{Device, ModelBlob, OutputTensor, TensorRef};
 
 use crate::allocator::MEMORY_LIMIT_EXCEEDED;
 use crate::tensors::{ort_message, to_input, to_output};
@@ -62,7 +62,7 @@ fn run_error(message: String) -> String {
 /// Builds the sessions of one model.
 struct SessionFactory {
     runtime: Arc<Runtime>,
-    blob: Box<[u8]>,
+    blob: ModelBlob,
     device: Device,
 }
 
@@ -184,11 +184,15 @@ pub struct OnnxModel {
 }
 
 impl OnnxModel {
-    /// Builds the model's first session from `blob` (the others are built on demand).
-    pub(crate) fn new(runtime: Arc<Runtime>, blob: &[u8], device: Device) -> Result<Self, String> {
+    /// Builds the model's first session from `blob`, kept to build the others on demand.
+    pub(crate) fn new(
+        runtime: Arc<Runtime>,
+        blob: ModelBlob,
+        device: Device,
+    ) -> Result<Self, String> {
         let factory = SessionFactory {
             runtime,
-            blob: blob.into(),
+            blob,
             device,
         };
         let session = factory.build()?;

@@ -1,5 +1,7 @@
 //! AI.MODELSTORE and the deprecated AI.MODELSET grammars (SPEC §3.3, §3.4).
 
+use std::sync::Arc;
+
 use redisai_core::device::Device;
 use redisai_core::model::chunk_ranges;
 use redisai_core::numparse::parse_count;
@@ -97,7 +99,7 @@ impl ModelStoreArgs<'_> {
             minbatchtimeout: self.minbatchtimeout,
             inputs: names(&self.inputs),
             outputs: names(&self.outputs),
-            blob: self.joined_blob(),
+            blob: Arc::new(self.joined_blob()),
         }
     }
 }

@@ -225,7 +225,7 @@ fn modelstore_parses() {
     assert_eq!(parsed.blob_len(), 4);
     assert_eq!(parsed.joined_blob(), b"abcd");
     let record = parsed.into_record();
-    assert_eq!(record.blob, b"abcd");
+    assert_eq!(record.blob.as_slice(), b"abcd");
     assert_eq!(record.tag, b"iris:v1");
     assert_eq!(record.device, "cpu:1");
     assert_eq!(record.minbatchtimeout, 10);
