@@ -10,17 +10,7 @@
 mod common;
 
 use common::fixtures::{onnx, store_onnx};
-use common::{bulk, ok_frame, render, Client, Frame, Server};
-
-fn info_number(c: &mut Client, section: &str, field: &str) -> u64 {
-    let info = String::from_utf8(bulk(&c.cmd(&format!("INFO {section}")))).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .unwrap_or_else(|| panic!("{field} missing"))
-        .trim()
-        .parse()
-        .unwrap()
-}
+use common::{bulk, info_number, ok_frame, render, rss, Client, Frame, Server};
 
 const OOM: &str = "-OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -62,19 +52,6 @@ fn deny_oom_commands_are_refused_over_maxmemory_and_reads_still_work() {
     assert_eq!(c.cmd("AI.MODELDEL m"), ok_frame("OK"));
     assert_eq!(c.cmd("CONFIG SET maxmemory 0"), ok_frame("OK"));
     assert_eq!(c.cmd("AI.TENSORSET y FLOAT 1 VALUES 1"), ok_frame("OK"));
-}
-
-/// RSS of the server process now, in bytes, read from /proc (INFO's `used_memory_rss` is only
-/// refreshed by the server's cron, so it can be stale).
-fn rss(c: &mut Client) -> u64 {
-    let pid = info_number(c, "server", "process_id");
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS");
-    kb * 1024
 }
 
 #[test]

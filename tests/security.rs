@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::fixtures::{numbers, onnx, store_model, store_onnx};
 use common::torch::torch_model;
-use common::{ok_frame, render, Client, Frame, Server};
+use common::{info_number, ok_frame, render, rss, Client, Frame, Server};
 use graphdef::{dt, fill_floats, write_file, GraphDef};
 
 const ALL_BACKENDS: [&str; 8] = [
@@ -278,26 +278,6 @@ fn bulk_text(frame: &Frame) -> String {
         Frame::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
         other => panic!("expected a bulk string, got {}", render(other)),
     }
-}
-
-fn info_number(c: &mut Client, section: &str, field: &str) -> u64 {
-    let info = bulk_text(&c.cmd(&format!("INFO {section}")));
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
-}
-
-/// The server process's resident memory in bytes.
-fn rss(c: &mut Client) -> u64 {
-    let pid = info_number(c, "server", "process_id");
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .expect("VmRSS")
 }
 
 fn allocation_refused(requested: u64, limit: u64) -> String {

@@ -13,14 +13,7 @@ use common::{bulk, field_pairs, integer, is_error, ok_frame, Client, Frame, Serv
 
 /// `ai_<field>` of INFO MODULES.
 fn info_number(c: &mut Client, field: &str) -> i64 {
-    let text = String::from_utf8(bulk(&c.cmd("INFO MODULES"))).expect("text");
-    let prefix = format!("ai_{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("no {field} in INFO"))
-        .trim()
-        .parse()
-        .expect("a number")
+    common::info_number(c, "MODULES", &format!("ai_{field}")) as i64
 }
 
 /// Sends `AI.MODELSTORE <key> ONNX CPU TAG <tag> BLOB <blob>` without reading the reply.

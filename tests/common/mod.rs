@@ -387,6 +387,28 @@ impl Client {
     }
 }
 
+/// The number `field` of `INFO <section>` (e.g. `server`, `process_id`).
+pub fn info_number(c: &mut Client, section: &str, field: &str) -> u64 {
+    let info = String::from_utf8(bulk(&c.cmd(&format!("INFO {section}")))).expect("INFO text");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+}
+
+/// RSS of the server process now, in bytes, read from /proc (INFO's `used_memory_rss` is only
+/// refreshed by the server's cron, so it can be stale).
+pub fn rss(c: &mut Client) -> u64 {
+    let pid = info_number(c, "server", "process_id");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kb * 1024
+}
+
 /// Renders a reply in the notation of the golden transcripts (Python bytes reprs and all).
 pub fn render(frame: &Frame) -> String {
     match frame {
