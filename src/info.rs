@@ -73,6 +73,8 @@ fn write_info(info: &Info) {
     info.number("backend_memory_limit", config.backend_memory_limit);
     // Additions after RedisAI's fields (docs/security.md): the allocation limit in MB.
     info.number("backend_allocation_limit", config.backend_allocation_limit);
+    // And the default warm-up runs of a stored model (docs/performance.md).
+    info.number("model_warmup", config.model_warmup);
 
     // Fields appear here once backends are loaded.
     info.section("backends_info");

@@ -28,6 +28,11 @@ pub fn warning(ctx: &Context, message: &str) {
     write(ctx.ctx, c"warning", message);
 }
 
+/// A `notice` line where no context is at hand (loader threads, RDB loading).
+pub fn notice_global(message: &str) {
+    write(ptr::null_mut(), c"notice", message);
+}
+
 /// A `warning` line where no context is at hand (type callbacks, panics).
 pub fn warning_global(message: &str) {
     write(ptr::null_mut(), c"warning", message);

@@ -35,6 +35,7 @@ const LAYOUT: [(&str, &[&str]); 7] = [
             "ai_model_execution_timeout",
             "ai_backend_memory_limit",
             "ai_backend_allocation_limit",
+            "ai_model_warmup",
         ],
     ),
     ("ai_backends_info", &[]),
@@ -179,9 +180,10 @@ fn module_list_entry(c: &mut Client) -> Vec<(String, Frame)> {
 }
 
 #[rustfmt::skip]
-const VALID: [&str; 12] = [
+const VALID: [&str; 14] = [
     "THREADS_PER_QUEUE", "4", "INTRA_OP_PARALLELISM", "2", "INTER_OP_PARALLELISM", "3",
     "MODEL_EXECUTION_TIMEOUT", "2000", "BACKEND_MEMORY_LIMIT", "100", "MODEL_CHUNK_SIZE", "1000",
+    "MODEL_WARMUP", "5",
 ];
 
 /// One tensor of every dtype, and one created without data.
@@ -197,7 +199,7 @@ fn assert_valid_args_applied(args: &[&str]) {
     let mut c = server.client();
     let text = info(&mut c, "MODULES");
     assert_layout(&text);
-    assert_eq!(configs(&text), ["4", "3", "2", "2000", "100", "2048"]);
+    assert_eq!(configs(&text), ["4", "3", "2", "2000", "100", "2048", "5"]);
     for line in [
         "ai_threads_per_queue:4",
         "ai_intra_op_parallelism:2",
@@ -249,7 +251,7 @@ fn lower_and_mixed_case_keys_are_accepted() {
 fn defaults_without_arguments() {
     let server = Server::start();
     let text = info(&mut server.client(), "MODULES");
-    assert_eq!(configs(&text), ["1", "0", "0", "5000", "0", "2048"]);
+    assert_eq!(configs(&text), ["1", "0", "0", "5000", "0", "2048", "0"]);
 }
 
 /// RedisAI's default chunk is 511 MiB (SPEC §3), not 512 MiB: the golden transcript's 536870912

@@ -88,6 +88,13 @@ pub enum Error {
     InputsNotForBackend,
     #[error("ERR Invalid argument, expected BLOB")]
     ExpectedBlob,
+    /// An addition: `WARMUP <n>` of AI.MODELSTORE that is not a count of at most
+    /// [`crate::model::MAX_WARMUP`].
+    #[error("ERR Invalid argument for WARMUP")]
+    InvalidWarmup,
+    /// An addition: the warm-up runs of `WARMUP <n>` could not run (the reason follows).
+    #[error("ERR WARMUP failed: {0}")]
+    WarmupFailed(String),
     /// AI.MODELSET only.
     #[error("ERR Insufficient arguments, INPUTS and OUTPUTS not specified")]
     InputsOutputsNotSpecified,
@@ -429,6 +436,8 @@ mod tests {
             (MinBatchTimeoutWithoutBatchSize, "ERR MINBATCHTIMEOUT specified without BATCHSIZE"),
             (TfliteAutoBatching, "ERR Auto-batching not supported by the TFLITE backend"),
             (MissingModelBlob, "ERR Insufficient arguments, missing model BLOB"),
+            (InvalidWarmup, "ERR Invalid argument for WARMUP"),
+            (WarmupFailed("input x declares no shape".into()), "ERR WARMUP failed: input x declares no shape"),
             (TfInputsNotSpecified, "ERR INPUTS not specified for TF"),
             (TfOutputsNotSpecified, "ERR OUTPUTS not specified for TF"),
             (InvalidInputCount, "ERR Invalid argument for input_count"),

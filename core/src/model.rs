@@ -8,6 +8,9 @@ use std::sync::Arc;
 
 use crate::backend::Backend;
 
+/// The most warm-up runs one AI.MODELSTORE may ask for (`WARMUP <n>`).
+pub const MAX_WARMUP: u64 = 1000;
+
 /// Everything RedisAI persists about a model (RDB, AOF) and replies with in AI.MODELGET.
 /// Names and the tag are bytes; the device string is kept exactly as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

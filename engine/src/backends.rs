@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use redisai_backend_api::host::{LoadedModel, Plugin};
 use redisai_backend_api::host_script::LoadedScript;
-use redisai_backend_api::{BackendConfig, ModelOptions, ScriptCall, ScriptHost, TensorRef};
+use redisai_backend_api::{
+    BackendConfig, InputSpec, ModelOptions, ScriptCall, ScriptHost, TensorRef,
+};
 use redisai_core::{Backend, Tensor};
 
 /// A model built by a backend, as the engine runs it.
@@ -18,6 +20,10 @@ pub trait ModelRunner: Send + Sync {
     fn outputs(&self) -> &[String];
     /// Runs once; one entry per output, `None` where the model produced no tensor.
     fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<Tensor>>, String>;
+    /// Input `index`'s declared dtype and shape, where the model declares them.
+    fn input_spec(&self, _index: usize) -> Option<InputSpec> {
+        None
+    }
 }
 
 /// A script compiled by a backend (TORCH), as the engine runs it.
@@ -77,6 +83,9 @@ impl ModelRunner for LoadedModel {
     }
     fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<Tensor>>, String> {
         LoadedModel::run(self, inputs)
+    }
+    fn input_spec(&self, index: usize) -> Option<InputSpec> {
+        LoadedModel::input_spec(self, index)
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Config {
     /// UNRESTRICTED_LOADBACKEND: whether run-time backend loads may open libraries outside the
     /// start-up BACKENDSPATH.
     pub unrestricted_loadbackend: bool,
+    /// MODEL_WARMUP: warm-up runs of every model stored without `WARMUP <n>` (or loaded from an
+    /// RDB file, or replicated), 0 to [`redisai_core::model::MAX_WARMUP`].
+    pub model_warmup: i64,
 }
 
 impl Default for Config {
@@ -49,12 +52,13 @@ impl Default for Config {
             backend_allocation_limit: DEFAULT_BACKEND_ALLOCATION_LIMIT,
             allow_operators: Vec::new(),
             unrestricted_loadbackend: false,
+            model_warmup: 0,
         }
     }
 }
 
 /// Every module argument key, as RedisAI spells it.
-pub const KEYS: [&str; 14] = [
+pub const KEYS: [&str; 15] = [
     "BACKENDSPATH",
     "TF",
     "TFLITE",
@@ -69,6 +73,7 @@ pub const KEYS: [&str; 14] = [
     "BACKEND_ALLOCATION_LIMIT",
     "ALLOW_OPERATORS",
     "UNRESTRICTED_LOADBACKEND",
+    "MODEL_WARMUP",
 ];
 
 /// Parses module arguments. Keys are case-insensitive; each must appear with a valid value.
@@ -99,6 +104,12 @@ pub fn parse_module_args(args: &[&[u8]]) -> Result<(Config, Vec<String>)> {
             "MODEL_EXECUTION_TIMEOUT" => config.model_execution_timeout = number(1000)?,
             "BACKEND_MEMORY_LIMIT" => config.backend_memory_limit = number(1)?,
             "BACKEND_ALLOCATION_LIMIT" => config.backend_allocation_limit = number(1)?,
+            "MODEL_WARMUP" => {
+                config.model_warmup = number(0)
+                    .ok()
+                    .filter(|&n| n as u64 <= redisai_core::model::MAX_WARMUP)
+                    .ok_or_else(bad)?
+            }
             "ALLOW_OPERATORS" => {
                 config.allow_operators = redisai_backend_api::sandbox::parse_allow_list(&value)
             }
@@ -161,6 +172,7 @@ mod tests {
             (c.model_execution_timeout, c.backend_memory_limit),
             (1000, 7)
         );
+        assert_eq!(parse("MODEL_WARMUP 3").unwrap().model_warmup, 3);
     }
 
     #[test]
@@ -176,6 +188,8 @@ mod tests {
             ("BACKEND_MEMORY_LIMIT", "1.5"),
             ("BACKEND_ALLOCATION_LIMIT", "0"),
             ("UNRESTRICTED_LOADBACKEND", "1"),
+            ("MODEL_WARMUP", "-1"),
+            ("MODEL_WARMUP", "1001"),
         ];
         for (k, v) in cases {
             let err = Error::ModuleArgument {

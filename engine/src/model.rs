@@ -6,7 +6,8 @@ use std::sync::Arc;
 use redisai_backend_api::{Device as AbiDevice, ModelOptions};
 use redisai_core::device::Device;
 use redisai_core::model::ModelRecord;
-use redisai_core::{Backend, Error, Result};
+use redisai_core::tensor::zeroed_byte_size;
+use redisai_core::{Backend, Error, Result, Tensor};
 
 use crate::backends::{ModelRunner, Registry};
 use crate::batching::BatchParams;
@@ -145,6 +146,51 @@ impl Model {
     /// model's run queue so that requests held for a batch run.
     pub fn orphan(&self) {
         self.orphaned.store(true, Ordering::Release);
+    }
+
+    /// Runs the model `runs` times on zeros of its declared input shapes (a dimension the model
+    /// leaves open is 1), before it is stored, so that the first client's run does not pay the
+    /// backend's first-run costs. Not recorded in the model's statistics. An input without a
+    /// declared shape, or whose zeros would exceed `max_input_bytes`, refuses the warm-up
+    /// (`ERR WARMUP failed: ...`), as does a failing run.
+    pub fn warm_up(&self, runs: u64, max_input_bytes: u64) -> Result<(), Error> {
+        let names = &self.record.inputs;
+        let name = |i: usize| match names[i].is_empty() {
+            true => i.to_string(),
+            false => String::from_utf8_lossy(&names[i]).into_owned(),
+        };
+        let mut inputs = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
+            let spec = self.runner.input_spec(i).ok_or_else(|| {
+                Error::WarmupFailed(format!(
+                    "input {} of this {} model declares no shape",
+                    name(i),
+                    self.record.backend.name()
+                ))
+            })?;
+            let dims: Vec<i64> = spec
+                .dims
+                .iter()
+                .map(|&d| if d < 0 { 1 } else { d })
+                .collect();
+            let bytes = zeroed_byte_size(spec.dtype, &dims);
+            if bytes.is_none_or(|b| b > max_input_bytes) {
+                return Err(Error::WarmupFailed(format!(
+                    "input {} of shape {dims:?} exceeds the maximum of {max_input_bytes} bytes \
+                     (proto-max-bulk-len)",
+                    name(i)
+                )));
+            }
+            inputs.push(Tensor::zeroed(spec.dtype, dims)?);
+        }
+        let refs: Vec<&Tensor> = inputs.iter().collect();
+        for _ in 0..runs {
+            crate::run::run_model(self, &refs).map_err(|e| {
+                let detail = e.to_string();
+                Error::WarmupFailed(detail.strip_prefix("ERR ").unwrap_or(&detail).to_string())
+            })?;
+        }
+        Ok(())
     }
 
     /// Whether [`Model::orphan`] was called.

@@ -169,7 +169,7 @@ fn dim0(t: &Tensor) -> i64 {
 }
 
 /// Runs the model on borrowed inputs, turning a backend panic into an error.
-fn run_model(model: &Model, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, Error> {
+pub(crate) fn run_model(model: &Model, inputs: &[&Tensor]) -> Result<Vec<Option<Tensor>>, Error> {
     let views: Vec<TensorRef<'_>> = inputs.iter().map(|&t| TensorRef::from(t)).collect();
     match catch_unwind(AssertUnwindSafe(|| model.runner().run(&views))) {
         Ok(Ok(outputs)) => Ok(outputs),

@@ -59,15 +59,44 @@ fn store(
     })
 }
 
-/// Builds the model (loading its backend if needed) and starts its device's run queue.
+/// Builds the model (loading its backend if needed), warms it up and starts its device's run
+/// queue.
 fn build(parsed: ModelStoreArgs<'_>) -> Result<Model, Error> {
-    let key = parsed.key;
+    let (key, warmup) = (parsed.key, parsed.warmup);
     let model = Model::create(&engine().registry, parsed.into_record(), key)?;
+    warm_up(&model, key, warmup)?;
     keyspace::start_queue(&model.device().queue_name()).map_err(|e| {
         crate::log::warning_global(&e);
         Error::QueueInit
     })?;
     Ok(model)
+}
+
+/// Runs the warm-up of a model about to be stored at `key`: `WARMUP <n>` when the command gave
+/// it (its failure fails the store), else MODEL_WARMUP (a failure is logged and the model is
+/// stored anyway; models that declare no input shapes are not warmed up). One log line says how
+/// it went.
+pub fn warm_up(model: &Model, key: &[u8], explicit: Option<u64>) -> Result<(), Error> {
+    let runs = explicit.unwrap_or(crate::state::config().model_warmup as u64);
+    if runs == 0 {
+        return Ok(());
+    }
+    let name = String::from_utf8_lossy(key);
+    let started = std::time::Instant::now();
+    match model.warm_up(runs, redisai_engine::limits::max_tensor_bytes()) {
+        Ok(()) => {
+            crate::log::notice_global(&format!(
+                "model {name}: {runs} warm-up runs in {:.1} ms",
+                started.elapsed().as_secs_f64() * 1e3
+            ));
+            Ok(())
+        }
+        Err(e) if explicit.is_some() => Err(e),
+        Err(e) => {
+            crate::log::notice_global(&format!("model {name}: not warmed up: {e}"));
+            Ok(())
+        }
+    }
 }
 
 /// `AI.MODELGET <key> [META] [BLOB]`

@@ -124,6 +124,7 @@ impl Persisted for Model {
             crate::log::load_failure_global(backend);
             e.to_string()
         })?;
+        crate::commands::model::warm_up(&model, key, None).map_err(|e| e.to_string())?;
         start_queue(&model.device().queue_name())?;
         Ok(model)
     }

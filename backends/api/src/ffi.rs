@@ -143,6 +143,16 @@ pub struct BackendVTable {
     /// Name of an input or output (owned string; may be empty).
     pub model_io_name:
         unsafe extern "C" fn(model: *mut c_void, which: u32, index: usize) -> *mut c_char,
+    /// The declared dtype and shape of input `index`: returns the rank, or -1 when the model
+    /// declares none; when the rank is at most `max_dims`, `*dtype` and the first `rank` entries
+    /// of `dims` are written (`-1` for a dimension the model leaves open). Since ABI 4.
+    pub model_input_spec: unsafe extern "C" fn(
+        model: *mut c_void,
+        index: usize,
+        dtype: *mut DLDataType,
+        dims: *mut i64,
+        max_dims: usize,
+    ) -> i64,
     /// Runs a model: `n_inputs` borrowed inputs, `n_outputs` output slots to fill.
     pub model_run: unsafe extern "C" fn(
         model: *mut c_void,

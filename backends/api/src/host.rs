@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use libloading::os::unix::{Library, Symbol, RTLD_LOCAL, RTLD_NOW};
-use redisai_core::Tensor;
+use redisai_core::{DType, Tensor};
 
 use crate::dl::{empty_slots, raw_input};
 use crate::ffi::*;
-use crate::types::{BackendConfig, Device, ModelOptions, TensorRef};
+use crate::types::{BackendConfig, Device, InputSpec, ModelOptions, TensorRef};
 
 /// A loaded backend. Backends are never unloaded: the library stays mapped for the process.
 pub struct Plugin {
@@ -265,6 +265,37 @@ impl LoadedModel {
     /// Output names reported by the backend.
     pub fn outputs(&self) -> &[String] {
         &self.outputs
+    }
+
+    /// The declared dtype and shape of input `index`, if the model declares them.
+    pub fn input_spec(&self, index: usize) -> Option<InputSpec> {
+        let t = self.plugin.table();
+        let mut dims: Vec<i64> = vec![0; 16];
+        loop {
+            let mut dtype = DLDataType {
+                code: DLDataTypeCode(0),
+                bits: 0,
+                lanes: 0,
+            };
+            // SAFETY: a live model handle; `dims` has `dims.len()` writable entries.
+            let rank = unsafe {
+                (t.model_input_spec)(
+                    self.handle,
+                    index,
+                    &mut dtype,
+                    dims.as_mut_ptr(),
+                    dims.len(),
+                )
+            };
+            let rank = usize::try_from(rank).ok()?;
+            if rank > dims.len() {
+                dims = vec![0; rank];
+                continue;
+            }
+            dims.truncate(rank);
+            let dtype = DType::from_code_bits(dtype.code.0.into(), dtype.bits.into())?;
+            return Some(InputSpec { dtype, dims });
+        }
     }
 
     /// [`LoadedModel::run`] on host tensors.

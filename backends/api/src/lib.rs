@@ -25,4 +25,6 @@ mod types;
 
 pub use redisai_core::DType;
 pub use script::{Reply, ScriptCall, ScriptHost};
-pub use types::{BackendConfig, Device, ModelBlob, ModelOptions, OutputTensor, TensorRef};
+pub use types::{
+    BackendConfig, Device, InputSpec, ModelBlob, ModelOptions, OutputTensor, TensorRef,
+};

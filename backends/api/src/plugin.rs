@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use crate::dl::{fill_slots, input_views};
 use crate::ffi::*;
 use crate::plugin_script::{add_script_entries, ScriptPlugin};
-use crate::types::{BackendConfig, Device, ModelBlob, ModelOptions, OutputTensor, TensorRef};
+use crate::types::{
+    BackendConfig, Device, InputSpec, ModelBlob, ModelOptions, OutputTensor, TensorRef,
+};
 
 /// A backend: built once per process from the load-time configuration.
 pub trait BackendPlugin: Sized + Send + Sync + 'static {
@@ -54,6 +56,11 @@ pub trait PluginModel: Send + Sync + 'static {
     fn inputs(&self) -> &[String];
     /// Output names, in the order `run` returns outputs.
     fn outputs(&self) -> &[String];
+    /// The declared dtype and shape of input `index`, where the model declares them (the
+    /// default: none).
+    fn input_spec(&self, _index: usize) -> Option<InputSpec> {
+        None
+    }
     /// Runs the model. Returns one entry per output; `None` where the output is not a tensor.
     fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<OutputTensor>>, String>;
 }
@@ -231,6 +238,7 @@ unsafe fn init_with<B: BackendPlugin>(
                 model_free: model_free::<B>,
                 model_io_count: model_io_count::<B>,
                 model_io_name: model_io_name::<B>,
+                model_input_spec: model_input_spec::<B>,
                 model_run: model_run::<B>,
                 free_string,
                 set_allocation_limit: set_allocation_limit::<B>,
@@ -384,6 +392,32 @@ unsafe extern "C" fn model_io_name<B: BackendPlugin>(
         m.outputs()
     };
     owned_c_string(list.get(index).map(String::as_str).unwrap_or(""))
+}
+
+unsafe extern "C" fn model_input_spec<B: BackendPlugin>(
+    model: *mut c_void,
+    index: usize,
+    dtype: *mut DLDataType,
+    dims: *mut i64,
+    max_dims: usize,
+) -> i64 {
+    // SAFETY: a live model of this backend.
+    let m = unsafe { model_ref::<B>(model) };
+    let Ok(Some(spec)) = catch_unwind(AssertUnwindSafe(|| m.input_spec(index))) else {
+        return -1;
+    };
+    if spec.dims.len() <= max_dims {
+        // SAFETY: the host passes a writable `dtype` and `max_dims` writable dims.
+        unsafe {
+            *dtype = DLDataType {
+                code: DLDataTypeCode(spec.dtype.code()),
+                bits: spec.dtype.bits(),
+                lanes: 1,
+            };
+            std::ptr::copy_nonoverlapping(spec.dims.as_ptr(), dims, spec.dims.len());
+        }
+    }
+    spec.dims.len() as i64
 }
 
 unsafe extern "C" fn model_run<B: BackendPlugin>(

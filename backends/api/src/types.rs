@@ -85,6 +85,14 @@ impl std::ops::Deref for ModelBlob {
     }
 }
 
+/// A model input as the model declares it: its dtype and dims (`-1` where the model leaves a
+/// dimension open). The warm-up runs of `WARMUP <n>` feed zeros of this shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSpec {
+    pub dtype: DType,
+    pub dims: Vec<i64>,
+}
+
 /// What a backend needs besides the blob to build a model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelOptions {

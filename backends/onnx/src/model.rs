@@ -17,10 +17,10 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{RunOptions, Session, SessionInputValue};
 use redisai_backend_api::plugin::PluginModel;
 use redisai_backend_api::sandbox::ALLOCATION_REFUSED_PREFIX;
-use redisai_backend_api::{Device, ModelBlob, OutputTensor, TensorRef};
+use redisai_backend_api::{Device, InputSpec, ModelBlob, OutputTensor, TensorRef};
 
 use crate::allocator::MEMORY_LIMIT_EXCEEDED;
-use crate::tensors::{ort_message, to_input, to_output};
+use crate::tensors::{dtype_of, ort_message, to_input, to_output};
 use crate::Runtime;
 
 /// Never more sessions per model than this, whatever the concurrency.
@@ -179,6 +179,8 @@ impl SessionPool {
 /// A model of the ONNX backend.
 pub struct OnnxModel {
     inputs: Vec<String>,
+    /// The inputs' declared element types and shapes (`None`: not a tensor of a RedisAI dtype).
+    input_specs: Vec<Option<InputSpec>>,
     outputs: Vec<String>,
     pool: SessionPool,
 }
@@ -201,6 +203,20 @@ impl OnnxModel {
             .iter()
             .map(|o| o.name().to_string())
             .collect();
+        let input_specs = session
+            .inputs()
+            .iter()
+            .map(|o| {
+                let dtype = dtype_of(o.dtype().tensor_type()?)?;
+                let dims = o
+                    .dtype()
+                    .tensor_shape()?
+                    .iter()
+                    .map(|&d| d.max(-1))
+                    .collect();
+                Some(InputSpec { dtype, dims })
+            })
+            .collect();
         let outputs = session
             .outputs()
             .iter()
@@ -208,6 +224,7 @@ impl OnnxModel {
             .collect();
         Ok(OnnxModel {
             inputs,
+            input_specs,
             outputs,
             pool: SessionPool {
                 factory,
@@ -233,6 +250,10 @@ impl PluginModel for OnnxModel {
 
     fn outputs(&self) -> &[String] {
         &self.outputs
+    }
+
+    fn input_spec(&self, index: usize) -> Option<InputSpec> {
+        self.input_specs.get(index).cloned().flatten()
     }
 
     fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<OutputTensor>>, String> {

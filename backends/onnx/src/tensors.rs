@@ -147,7 +147,7 @@ pub fn to_input<'a>(t: &TensorRef<'a>) -> Result<SessionInputValue<'a>, String> 
     }
 }
 
-fn dtype_of(ty: TensorElementType) -> Option<DType> {
+pub(crate) fn dtype_of(ty: TensorElementType) -> Option<DType> {
     Some(match ty {
         TensorElementType::Float32 => DType::Float,
         TensorElementType::Float64 => DType::Double,

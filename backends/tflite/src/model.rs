@@ -197,6 +197,14 @@ impl PluginModel for TfliteModel {
         &self.outputs
     }
 
+    fn input_spec(&self, index: usize) -> Option<redisai_backend_api::InputSpec> {
+        let spec = self.specs.get(index)?;
+        Some(redisai_backend_api::InputSpec {
+            dtype: crate::tensors::dtype_of(spec.dt)?,
+            dims: spec.dims.iter().map(|&d| d as i64).collect(),
+        })
+    }
+
     fn run(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Option<OutputTensor>>, String> {
         if inputs.len() != self.specs.len() {
             return Err(INPUT_COUNT.into());

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use redisai_core::device::Device;
-use redisai_core::model::chunk_ranges;
+use redisai_core::model::{chunk_ranges, MAX_WARMUP};
 use redisai_core::numparse::parse_count;
 use redisai_core::{Backend, Error, ModelRecord, Result};
 
@@ -73,6 +73,9 @@ pub struct ModelStoreArgs<'a> {
     pub outputs: Vec<&'a [u8]>,
     /// The BLOB arguments, in order (at least one); the model is their concatenation.
     pub blob: Vec<&'a [u8]>,
+    /// `WARMUP <n>` (AI.MODELSTORE only; `None`: the MODEL_WARMUP module argument applies).
+    /// Not persisted: it is what the store does, not what the model is.
+    pub warmup: Option<u64>,
 }
 
 impl ModelStoreArgs<'_> {
@@ -177,8 +180,9 @@ fn prologue<'a, 'b>(
 }
 
 /// Parses `AI.MODELSTORE <key> <backend> <device> [TAG t] [BATCHSIZE n [MINBATCHSIZE m
-/// [MINBATCHTIMEOUT t]]] [INPUTS <n> name... OUTPUTS <m> name...] BLOB <chunk>...` with RedisAI's
-/// strict keyword order and validation order (SPEC §3.3 rows 1-18).
+/// [MINBATCHTIMEOUT t]]] [INPUTS <n> name... OUTPUTS <m> name...] [WARMUP <n>] BLOB <chunk>...`
+/// with RedisAI's strict keyword order and validation order (SPEC §3.3 rows 1-18). `WARMUP` is an
+/// addition (docs/performance.md), the last option before BLOB.
 pub fn parse_modelstore<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
     if argv.len() < 6 {
         return Err(Error::WrongArity(MODELSTORE));
@@ -226,6 +230,15 @@ pub fn parse_modelstore<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
     } else if keyword.eq_ignore_ascii_case(b"INPUTS") {
         return Err(Error::InputsNotForBackend);
     }
+    let mut warmup = None;
+    if keyword.eq_ignore_ascii_case(b"WARMUP") {
+        let runs = ac.count(Error::InvalidWarmup)?;
+        if runs > MAX_WARMUP {
+            return Err(Error::InvalidWarmup);
+        }
+        warmup = Some(runs);
+        keyword = ac.next().ok_or(Error::MissingModelBlob)?;
+    }
     if !keyword.eq_ignore_ascii_case(b"BLOB") {
         return Err(Error::ExpectedBlob);
     }
@@ -243,6 +256,7 @@ pub fn parse_modelstore<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
         inputs,
         outputs,
         blob: ac.rest(),
+        warmup,
     })
 }
 
@@ -318,5 +332,6 @@ pub fn parse_modelset<'a>(argv: &[&'a [u8]]) -> Result<ModelStoreArgs<'a>> {
         inputs,
         outputs,
         blob: blob.to_vec(),
+        warmup: None,
     })
 }

@@ -475,3 +475,45 @@ fn golden_aof_model_command_parses() {
     assert_eq!(parsed.outputs, vec![&b"mul"[..]]);
     assert_eq!(parsed.blob_len(), 150);
 }
+
+#[test]
+fn warmup_is_the_last_option_before_blob() {
+    let parse = |cmd: &str| parse_modelstore(&argv(cmd)).map(|p| p.warmup);
+    assert_eq!(parse("AI.MODELSTORE m ONNX CPU BLOB <blob>"), Ok(None));
+    assert_eq!(
+        parse("AI.MODELSTORE m ONNX CPU WARMUP 3 BLOB <blob>"),
+        Ok(Some(3))
+    );
+    assert_eq!(
+        parse("AI.MODELSTORE m ONNX CPU TAG t BATCHSIZE 4 warmup 0 BLOB <blob>"),
+        Ok(Some(0))
+    );
+    assert_eq!(
+        parse("AI.MODELSTORE m TF CPU INPUTS 1 a OUTPUTS 1 b WARMUP 1000 BLOB <blob>"),
+        Ok(Some(1000))
+    );
+    for bad in ["-1", "x", "1001", "1.5"] {
+        assert_eq!(
+            parse(&format!(
+                "AI.MODELSTORE m ONNX CPU WARMUP {bad} BLOB <blob>"
+            )),
+            Err(Error::InvalidWarmup),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        parse("AI.MODELSTORE m ONNX CPU TAG t WARMUP"),
+        Err(Error::InvalidWarmup)
+    );
+    assert_eq!(
+        parse("AI.MODELSTORE m ONNX CPU WARMUP 2 TAG t BLOB <blob>"),
+        Err(Error::ExpectedBlob)
+    );
+    assert_eq!(
+        parse("AI.MODELSTORE m ONNX CPU WARMUP 2"),
+        Err(Error::MissingModelBlob)
+    );
+    // Not a grammar of the deprecated AI.MODELSET, which has no WARMUP.
+    let set = parse_modelset(&argv("AI.MODELSET m ONNX CPU BLOB <blob>")).unwrap();
+    assert_eq!(set.warmup, None);
+}
