@@ -42,6 +42,9 @@ struct Pending {
     /// Workers waiting on the condition variable: a push only wakes one when there is one (a
     /// notification is a system call, on Redis's main thread).
     sleeping: usize,
+    /// Workers watching for a push before they sleep ([`IDLE_SPIN`]): while one does, a push
+    /// wakes nobody (the spinner takes the request, or sees it when it locks the queue again).
+    spinning: usize,
 }
 
 /// What a queue's workers did (INFO MODULES `ai_queue_<DEVICE>_*`, AI.METRICS): the queue waits
@@ -51,10 +54,18 @@ struct QueueStats {
     wait: Histogram,
 }
 
+/// How long a worker that finds the queue empty after a run watches for the next request before
+/// it sleeps (docs/performance.md): one client's next request usually arrives within a round
+/// trip, and a sleeping worker costs the main thread a wake-up call and the request a scheduler
+/// wake-up, each longer than a small model's run.
+pub const IDLE_SPIN: Duration = Duration::from_micros(50);
+
 /// A device's queue and its workers.
 pub struct RunQueue {
     name: String,
     pending: Mutex<Pending>,
+    /// Requests pushed so far: what a spinning worker watches, without the lock.
+    pushes: AtomicU64,
     wake: Condvar,
     workers: Vec<Arc<WorkerStats>>,
     stats: QueueStats,
@@ -100,7 +111,8 @@ impl RunQueue {
     pub fn push(&self, request: RunRequest) {
         let mut pending = self.lock();
         pending.items.push_back(request);
-        let sleeping = pending.sleeping > 0;
+        self.pushes.fetch_add(1, Ordering::Release);
+        let sleeping = pending.sleeping > 0 && pending.spinning == 0;
         drop(pending);
         if sleeping {
             self.wake.notify_one();
@@ -117,6 +129,8 @@ impl RunQueue {
 
     fn worker_loop(self: Arc<Self>, stats: Arc<WorkerStats>, clock: ThreadCpuClock) {
         loop {
+            // Once per idle period (after a run), the worker spins before it sleeps.
+            let mut may_spin = true;
             let batch = {
                 let mut pending = self.lock();
                 loop {
@@ -149,6 +163,15 @@ impl RunQueue {
                             });
                             pending = self.sleep(pending, wait);
                         }
+                        Next::Empty if may_spin => {
+                            may_spin = false;
+                            let seen = self.pushes.load(Ordering::Acquire);
+                            pending.spinning += 1;
+                            drop(pending);
+                            self.spin_for_push(seen);
+                            pending = self.lock();
+                            pending.spinning -= 1;
+                        }
                         Next::Empty => pending = self.sleep(pending, None),
                     }
                 }
@@ -168,6 +191,16 @@ impl RunQueue {
 }
 
 impl RunQueue {
+    /// Watches for a push after `seen` pushes, for at most [`IDLE_SPIN`].
+    fn spin_for_push(&self, seen: u64) {
+        let started = Instant::now();
+        while self.pushes.load(Ordering::Acquire) == seen && started.elapsed() < IDLE_SPIN {
+            // Yield rather than burn: a runnable thread of this core (Redis's main thread,
+            // a backend's pool thread) goes first.
+            std::thread::yield_now();
+        }
+    }
+
     /// Waits for a push (or `timeout`), counted as sleeping meanwhile.
     fn sleep<'a>(
         &'a self,
@@ -231,6 +264,7 @@ impl RunQueues {
         let queue = Arc::new(RunQueue {
             name: name.to_string(),
             pending: Mutex::new(Pending::default()),
+            pushes: AtomicU64::new(0),
             wake: Condvar::new(),
             workers: workers.clone(),
             stats: QueueStats::default(),
