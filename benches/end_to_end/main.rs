@@ -13,7 +13,13 @@
 //!    50 clients, 40000 requests, median of 5), if redis-benchmark is installed;
 //! 5. the cost of the latency metrics: the same rows on this build and on a baseline module
 //!    without them (`BENCH_BASELINE_MODULE`), alternating (overhead.rs);
-//! 6. the main-thread stall of AI.MODELSTORE of a ~100 MB model (store_stall.rs).
+//! 6. the main-thread stall of AI.MODELSTORE of a ~100 MB model (store_stall.rs);
+//! 7. the first run of a model stored without and with `WARMUP 1` (warmup.rs);
+//! 8. side by side with the original RedisAI 1.2.7 (`BENCH_PEER_MODULE`, peer.rs);
+//! 9. threads and memory with 10,000 stored models against one (many_models.rs).
+//!
+//! The AI.MODELEXECUTE rows show the backend limit beside them: the same model run by the ONNX
+//! plugin in-process, with the same threads and settings, no Redis (limit.rs).
 //!
 //! The load generator (load.rs) is one thread over non-blocking TCP connections. Every cell is
 //! the median (by throughput) of BENCH_RUNS runs of BENCH_SECONDS each, after a short warm-up.
@@ -24,10 +30,14 @@
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
+mod limit;
 mod load;
+mod many_models;
 mod overhead;
+mod peer;
 mod reference;
 mod store_stall;
+mod warmup;
 
 use std::time::Duration;
 
@@ -59,7 +69,7 @@ impl Settings {
                 .collect(),
             sections: var(
                 "BENCH_SECTIONS",
-                "tensors models dag reference metrics store",
+                "tensors models dag reference metrics store warmup peer many",
             )
             .split_whitespace()
             .map(str::to_string)
@@ -376,9 +386,9 @@ fn start_with_models(args: &[String]) -> Target {
 fn models(settings: &Settings) {
     title("AI.MODELEXECUTE");
     println!(
-        "| module arguments | model | auto-batching | clients | requests/s | p50 ms | p99 ms | server CPU µs/request |"
+        "| module arguments | model | auto-batching | clients | requests/s | p50 ms | p99 ms | server CPU µs/request | backend limit runs/s | of the limit |"
     );
-    println!("|---|---|---|---:|---:|---:|---:|---:|");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
     let cases: [(&str, &str, &str, &str); 5] = [
         ("mnist.onnx", "off", "mnist", "img"),
         ("dense_mlp.onnx", "off", "mlp", "flat"),
@@ -392,14 +402,33 @@ fn models(settings: &Settings) {
         ),
     ];
     for (config, args) in configs() {
+        let setting = |name: &str| -> u32 {
+            args.iter()
+                .position(|a| a == name)
+                .and_then(|i| args.get(i + 1))
+                .map_or(0, |v| v.parse().expect("a number"))
+        };
+        let threads = setting("THREADS_PER_QUEUE").max(1) as usize;
+        let (intra, inter) = (
+            setting("INTRA_OP_PARALLELISM"),
+            setting("INTER_OP_PARALLELISM"),
+        );
         let target = start_with_models(&args);
         for (model, batching, key, input) in cases {
+            // The in-process limit of a model run one request at a time (not the batched rows).
+            let limit = (batching == "off")
+                .then(|| limit::runs_per_second(key, threads, intra, inter, settings.seconds))
+                .flatten();
             for &clients in &settings.clients {
                 let command = modelexecute(key, input);
                 let cell = target.measure(settings, &repeat(command, clients, 1), "");
                 let m = &cell.measured;
+                let (limit_rps, share) = match limit {
+                    Some(l) => (format!("{l:.0}"), format!("{:.2}", m.ops_per_sec / l)),
+                    None => ("—".into(), "—".into()),
+                };
                 println!(
-                    "| {config} | {model} | {batching} | {clients} | {:.0} | {:.3} | {:.3} | {:.1} |",
+                    "| {config} | {model} | {batching} | {clients} | {:.0} | {:.3} | {:.3} | {:.1} | {limit_rps} | {share} |",
                     m.ops_per_sec, m.p50_ms, m.p99_ms, cell.cpu_us_per_request
                 );
             }
@@ -472,6 +501,9 @@ fn dag(settings: &Settings) {
 }
 
 fn main() {
+    if limit::child() {
+        return;
+    }
     let settings = Settings::from_env();
     println!(
         "## End-to-end benchmarks ({} run(s) of {} s per cell, median; {} cores)\n",
@@ -496,6 +528,15 @@ fn main() {
     }
     if settings.wants("store") {
         store_stall::section(&settings);
+    }
+    if settings.wants("warmup") {
+        warmup::section(&settings);
+    }
+    if settings.wants("peer") {
+        peer::section(&settings);
+    }
+    if settings.wants("many") {
+        many_models::section();
     }
     println!("(load average at the end: {})", load_average());
 }

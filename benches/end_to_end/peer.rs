@@ -1,0 +1,206 @@
+//! Section 8 (`peer`): this module side by side with the original RedisAI 1.2.7
+//! (`BENCH_PEER_MODULE`, built by the peer script of the project's shared inputs: its ONNX
+//! Runtime 1.12 and libtorch 1.11 backends), on the same redis-server, the same load generator
+//! and the same module arguments. Every round starts a fresh server of each, in alternating
+//! order, and runs every row on both; each cell is the median of BENCH_RUNS rounds. Without
+//! `BENCH_PEER_MODULE` the section says so and measures nothing.
+
+use std::path::PathBuf;
+
+use super::common::fixtures::reference;
+use super::load::{encode, Script};
+use super::{configs, image_tensorset, modelexecute, repeat, start_with_models, title};
+use super::{Settings, Target};
+
+/// One row: what each client sends, and the command whose main-thread time is shown.
+struct Row {
+    name: &'static str,
+    command: &'static str,
+    scripts: fn(usize) -> Vec<Script>,
+}
+
+fn mnist(clients: usize) -> Vec<Script> {
+    repeat(modelexecute("mnist", "img"), clients, 1)
+}
+
+fn torch(clients: usize) -> Vec<Script> {
+    (0..clients)
+        .map(|_| {
+            Script::Sequence(vec![encode(&[
+                &b"AI.MODELEXECUTE"[..],
+                b"pt",
+                b"INPUTS",
+                b"2",
+                b"pa",
+                b"pa",
+                b"OUTPUTS",
+                b"1",
+                b"pout",
+            ])])
+        })
+        .collect()
+}
+
+fn dag(clients: usize) -> Vec<Script> {
+    let image = reference("one.raw");
+    (0..clients)
+        .map(|id| {
+            let (input, output) = (format!("in{{{id}}}"), format!("out{{{id}}}"));
+            let (i, o) = (input.as_bytes(), output.as_bytes());
+            let mut args: Vec<&[u8]> = vec![b"AI.DAGEXECUTE", b"ROUTING", i, b"|>"];
+            args.extend_from_slice(&image_tensorset(i, &image));
+            args.extend_from_slice(&[
+                b"|>",
+                b"AI.MODELEXECUTE",
+                b"mnist",
+                b"INPUTS",
+                b"1",
+                i,
+                b"OUTPUTS",
+                b"1",
+                o,
+                b"|>",
+                b"AI.TENSORGET",
+                o,
+                b"BLOB",
+            ]);
+            Script::Sequence(vec![encode(&args)])
+        })
+        .collect()
+}
+
+fn tensorget_1mib(clients: usize) -> Vec<Script> {
+    repeat(encode(&[&b"AI.TENSORGET"[..], b"big", b"BLOB"]), clients, 1)
+}
+
+fn tensorset_1mib(clients: usize) -> Vec<Script> {
+    let blob = vec![0u8; 1 << 20];
+    repeat(
+        encode(&[
+            &b"AI.TENSORSET"[..],
+            b"big2",
+            b"FLOAT",
+            b"262144",
+            b"BLOB",
+            &blob,
+        ]),
+        clients,
+        1,
+    )
+}
+
+const ROWS: [Row; 5] = [
+    Row {
+        name: "AI.MODELEXECUTE mnist.onnx",
+        command: "ai.modelexecute",
+        scripts: mnist,
+    },
+    Row {
+        name: "AI.DAGEXECUTE (TENSORSET, MODELEXECUTE mnist, TENSORGET)",
+        command: "ai.dagexecute",
+        scripts: dag,
+    },
+    Row {
+        name: "AI.MODELEXECUTE pt-minimal.pt (TORCH)",
+        command: "ai.modelexecute",
+        scripts: torch,
+    },
+    Row {
+        name: "AI.TENSORGET BLOB 1 MiB",
+        command: "ai.tensorget",
+        scripts: tensorget_1mib,
+    },
+    Row {
+        name: "AI.TENSORSET BLOB 1 MiB",
+        command: "ai.tensorset",
+        scripts: tensorset_1mib,
+    },
+];
+
+/// Starts the models' server on `module` (REDISAI_MODULE is read when a server starts), with
+/// the TORCH model and the 1 MiB tensor of the rows besides.
+fn start_on(module: &PathBuf, args: &[String]) -> Target {
+    std::env::set_var("REDISAI_MODULE", module);
+    let target = start_with_models(args);
+    std::env::remove_var("REDISAI_MODULE");
+    let pt = reference("pt-minimal.pt");
+    target.call(&[b"AI.MODELSTORE", b"pt", b"TORCH", b"CPU", b"BLOB", &pt]);
+    target.call(&[
+        b"AI.TENSORSET",
+        b"pa",
+        b"FLOAT",
+        b"2",
+        b"2",
+        b"VALUES",
+        b"1",
+        b"2",
+        b"3",
+        b"4",
+    ]);
+    let blob = vec![0u8; 1 << 20];
+    target.call(&[b"AI.TENSORSET", b"big", b"FLOAT", b"262144", b"BLOB", &blob]);
+    target
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// What one round measured of one row on one module.
+#[derive(Default)]
+struct Figures {
+    rps: Vec<f64>,
+    cpu_us: Vec<f64>,
+    main_us: Vec<f64>,
+}
+
+pub fn section(settings: &Settings) {
+    title("Side by side with RedisAI 1.2.7 (50 clients)");
+    let Some(peer) = std::env::var_os("BENCH_PEER_MODULE").map(PathBuf::from) else {
+        println!("(skipped: set BENCH_PEER_MODULE to RedisAI 1.2.7's redisai.so)\n");
+        return;
+    };
+    let this = super::common::module_path();
+    println!(
+        "| module arguments | workload | RedisAI requests/s | this module | ratio | RedisAI server CPU µs/request | this module | RedisAI main-thread µs/call | this module |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let single = Settings {
+        runs: 1,
+        seconds: settings.seconds,
+        warmup: settings.warmup,
+        clients: settings.clients.clone(),
+        sections: Vec::new(),
+    };
+    for (config, args) in configs() {
+        let mut figures: Vec<[Figures; 2]> = ROWS.iter().map(|_| Default::default()).collect();
+        for round in 0..settings.runs.max(1) {
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let module = if i == 0 { &peer } else { &this };
+                let target = start_on(module, &args);
+                for (row, spec) in ROWS.iter().enumerate() {
+                    let cell = target.measure(&single, &(spec.scripts)(50), spec.command);
+                    let f = &mut figures[row][i];
+                    f.rps.push(cell.measured.ops_per_sec);
+                    f.cpu_us.push(cell.cpu_us_per_request);
+                    f.main_us.push(cell.usec_per_call.unwrap_or(f64::NAN));
+                }
+            }
+        }
+        for (spec, [theirs, ours]) in ROWS.iter().zip(figures) {
+            let (r0, r1) = (median(theirs.rps), median(ours.rps));
+            println!(
+                "| {config} | {} | {r0:.0} | {r1:.0} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                spec.name,
+                r1 / r0,
+                median(theirs.cpu_us),
+                median(ours.cpu_us),
+                median(theirs.main_us),
+                median(ours.main_us),
+            );
+        }
+    }
+    println!();
+}
