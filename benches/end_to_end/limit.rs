@@ -1,5 +1,5 @@
-//! The backend limit of the AI.MODELEXECUTE rows: the same model run in-process by the ONNX
-//! plugin alone (no Redis, no network), from as many threads as the module runs workers
+//! The backend limit of the AI.MODELEXECUTE rows: the same model run in-process by its plugin
+//! alone (no Redis, no network), from as many threads as the module runs workers
 //! (THREADS_PER_QUEUE) with the same INTRA_OP / INTER_OP settings, as fast as they go. Each
 //! AI.MODELEXECUTE row shows its throughput as a share of this.
 //!
@@ -20,21 +20,32 @@ use super::common::fixtures::{onnx, reference};
 
 const CHILD: &str = "BENCH_LIMIT_CHILD";
 
-/// The model and input of a bench key (`mnist`, `mlp`, `mul2`), if the limit applies to it.
-fn model_and_input(key: &str) -> Option<(Vec<u8>, Tensor)> {
+/// The backend, model and inputs of a bench key (`mnist`, `mlp`, `mul2`: ONNX; `pt`: TORCH), if
+/// the limit applies to it.
+fn model_and_input(key: &str) -> Option<(&'static str, Vec<u8>, Vec<Tensor>)> {
+    let onnx_model = |blob: Vec<u8>, input: Tensor| ("redisai_onnxruntime", blob, vec![input]);
     Some(match key {
-        "mnist" => (
+        "mnist" => onnx_model(
             reference("mnist.onnx"),
             Tensor::from_blob(DType::Float, vec![1, 1, 28, 28], &reference("one.raw")).ok()?,
         ),
-        "mlp" => (
+        "mlp" => onnx_model(
             onnx("dense_mlp.onnx"),
             Tensor::from_blob(DType::Float, vec![1, 784], &reference("one.raw")).ok()?,
         ),
-        "mul2" => (
+        "mul2" => onnx_model(
             onnx("batch_mul2.onnx"),
             Tensor::from_values(DType::Float, vec![1, 3], &[b"1", b"2", b"3"]).ok()?,
         ),
+        "pt" => {
+            let a =
+                Tensor::from_values(DType::Float, vec![2, 2], &[b"1", b"2", b"3", b"4"]).ok()?;
+            (
+                "redisai_torch",
+                reference("pt-minimal.pt"),
+                vec![a.clone(), a],
+            )
+        }
         _ => return None,
     })
 }
@@ -72,10 +83,10 @@ pub fn child() -> bool {
     let [key, threads, intra, inter, seconds] = parts[..] else {
         panic!("{CHILD}: {spec}");
     };
-    let (blob, input) = model_and_input(key).expect("a known model");
+    let (plugin_name, blob, inputs) = model_and_input(key).expect("a known model");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = BackendConfig {
-        library_path: root.join("dist/backends/redisai_onnxruntime/redisai_onnxruntime.so"),
+        library_path: root.join(format!("dist/backends/{plugin_name}/{plugin_name}.so")),
         intra_op_parallelism: intra.parse().expect("intra"),
         inter_op_parallelism: inter.parse().expect("inter"),
         model_execution_timeout_ms: 5000,
@@ -83,7 +94,7 @@ pub fn child() -> bool {
         allocation_limit_bytes: 2048 << 20,
         allowed_operators: Vec::new(),
     };
-    let plugin = Plugin::load(&config).expect("the ONNX plugin (make build-core)");
+    let plugin = Plugin::load(&config).expect("the plugin (make build)");
     let options = ModelOptions {
         device: Device::Cpu,
         device_name: "CPU".into(),
@@ -97,14 +108,16 @@ pub fn child() -> bool {
         Arc::new(AtomicBool::new(false)),
     );
     let runs = Arc::new(AtomicU64::new(0));
-    let input = Arc::new(input);
+    let inputs = Arc::new(inputs);
     let workers: Vec<_> = (0..threads.parse::<usize>().expect("threads"))
         .map(|_| {
-            let (model, input, stop) = (Arc::clone(&model), Arc::clone(&input), Arc::clone(&stop));
+            let (model, inputs, stop) =
+                (Arc::clone(&model), Arc::clone(&inputs), Arc::clone(&stop));
             let (runs, counting) = (Arc::clone(&runs), Arc::clone(&counting));
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    model.run_tensors(&[&input]).expect("a run");
+                    let refs: Vec<&Tensor> = inputs.iter().collect();
+                    model.run_tensors(&refs).expect("a run");
                     if counting.load(Ordering::Relaxed) {
                         runs.fetch_add(1, Ordering::Relaxed);
                     }

@@ -333,6 +333,23 @@ fn configs() -> Vec<(String, Vec<String>)> {
     ]
 }
 
+/// THREADS_PER_QUEUE, INTRA_OP_PARALLELISM and INTER_OP_PARALLELISM of module arguments (1, 0
+/// and 0 when not given), for the in-process backend limit of the same settings.
+fn queue_settings(args: &[String]) -> (usize, u32, u32) {
+    let setting = |name: &str| -> u32 {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map_or(0, |v| v.parse().expect("a number"))
+    };
+    let threads = setting("THREADS_PER_QUEUE").max(1) as usize;
+    (
+        threads,
+        setting("INTRA_OP_PARALLELISM"),
+        setting("INTER_OP_PARALLELISM"),
+    )
+}
+
 fn start_with_models(args: &[String]) -> Target {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let target = Target::start(&args);
@@ -402,17 +419,7 @@ fn models(settings: &Settings) {
         ),
     ];
     for (config, args) in configs() {
-        let setting = |name: &str| -> u32 {
-            args.iter()
-                .position(|a| a == name)
-                .and_then(|i| args.get(i + 1))
-                .map_or(0, |v| v.parse().expect("a number"))
-        };
-        let threads = setting("THREADS_PER_QUEUE").max(1) as usize;
-        let (intra, inter) = (
-            setting("INTRA_OP_PARALLELISM"),
-            setting("INTER_OP_PARALLELISM"),
-        );
+        let (threads, intra, inter) = queue_settings(&args);
         let target = start_with_models(&args);
         for (model, batching, key, input) in cases {
             // The in-process limit of a model run one request at a time (not the batched rows).

@@ -9,14 +9,16 @@ use std::path::PathBuf;
 
 use super::common::fixtures::reference;
 use super::load::{encode, Script};
-use super::{configs, image_tensorset, modelexecute, repeat, start_with_models, title};
-use super::{Settings, Target};
+use super::{configs, image_tensorset, limit, modelexecute, queue_settings, repeat};
+use super::{start_with_models, title, Settings, Target};
 
-/// One row: what each client sends, and the command whose main-thread time is shown.
+/// One row: what each client sends, the command whose time per call is shown, and the bench key
+/// of its model's in-process limit (limit.rs), for the rows that run one model.
 struct Row {
     name: &'static str,
     command: &'static str,
     scripts: fn(usize) -> Vec<Script>,
+    limit: Option<&'static str>,
 }
 
 fn mnist(clients: usize) -> Vec<Script> {
@@ -94,26 +96,31 @@ const ROWS: [Row; 5] = [
         name: "AI.MODELEXECUTE mnist.onnx",
         command: "ai.modelexecute",
         scripts: mnist,
+        limit: Some("mnist"),
     },
     Row {
         name: "AI.DAGEXECUTE (TENSORSET, MODELEXECUTE mnist, TENSORGET)",
         command: "ai.dagexecute",
         scripts: dag,
+        limit: None,
     },
     Row {
         name: "AI.MODELEXECUTE pt-minimal.pt (TORCH)",
         command: "ai.modelexecute",
         scripts: torch,
+        limit: Some("pt"),
     },
     Row {
         name: "AI.TENSORGET BLOB 1 MiB",
         command: "ai.tensorget",
         scripts: tensorget_1mib,
+        limit: None,
     },
     Row {
         name: "AI.TENSORSET BLOB 1 MiB",
         command: "ai.tensorset",
         scripts: tensorset_1mib,
+        limit: None,
     },
 ];
 
@@ -163,9 +170,9 @@ pub fn section(settings: &Settings) {
     };
     let this = super::common::module_path();
     println!(
-        "| module arguments | workload | RedisAI requests/s | this module | ratio | RedisAI server CPU µs/request | this module | RedisAI main-thread µs/call | this module |"
+        "| module arguments | workload | RedisAI requests/s | this module | ratio | this module's backend in-process, runs/s | RedisAI server CPU µs/request | this module | RedisAI µs/call | this module |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let single = Settings {
         runs: 1,
         seconds: settings.seconds,
@@ -174,6 +181,7 @@ pub fn section(settings: &Settings) {
         sections: Vec::new(),
     };
     for (config, args) in configs() {
+        let (threads, intra, inter) = queue_settings(&args);
         let mut figures: Vec<[Figures; 2]> = ROWS.iter().map(|_| Default::default()).collect();
         for round in 0..settings.runs.max(1) {
             let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
@@ -191,8 +199,14 @@ pub fn section(settings: &Settings) {
         }
         for (spec, [theirs, ours]) in ROWS.iter().zip(figures) {
             let (r0, r1) = (median(theirs.rps), median(ours.rps));
+            let limit = spec
+                .limit
+                .and_then(|key| {
+                    limit::runs_per_second(key, threads, intra, inter, settings.seconds)
+                })
+                .map_or("—".to_string(), |l| format!("{l:.0}"));
             println!(
-                "| {config} | {} | {r0:.0} | {r1:.0} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} |",
+                "| {config} | {} | {r0:.0} | {r1:.0} | {:.2} | {limit} | {:.1} | {:.1} | {:.1} | {:.1} |",
                 spec.name,
                 r1 / r0,
                 median(theirs.cpu_us),
