@@ -6,6 +6,8 @@
 #include "sandbox.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <cstring>
 #include <caffe2/serialize/read_adapter_interface.h>
 #include <torch/csrc/jit/frontend/resolver.h>
 #include <torch/csrc/jit/frontend/sugared_value.h>
@@ -132,11 +134,19 @@ void dl_type(at::ScalarType t, uint8_t* code, uint8_t* bits) {
   }
 }
 
-// A borrowed host tensor as a torch tensor on `device` (copied when moved or made owned).
+// A borrowed host tensor as a torch tensor on `device`, always a copy: the model's code may keep
+// what it is given (in an attribute) past the run, when the host's buffer may be gone.
 at::Tensor from_host(const ShimTensor& t, const c10::Device& device) {
   at::ScalarType type = scalar_type(t.code, t.bits);
-  std::vector<int64_t> shape(t.shape, t.shape + t.ndim);
-  // from_blob does not own the memory: clone so the tensor outlives the borrow.
+  c10::IntArrayRef shape(t.shape, t.ndim);
+  if (device.is_cpu()) {
+    // A plain memcpy into a new tensor: a copy through the dispatcher (TensorIterator) costs
+    // more than the run of a small model.
+    at::Tensor owned = at::empty(shape, torch::TensorOptions().dtype(type));
+    if (owned.nbytes() != t.nbytes) throw std::runtime_error("ERR input size mismatch");
+    if (t.nbytes > 0) std::memcpy(owned.data_ptr(), t.data, t.nbytes);
+    return owned;
+  }
   at::Tensor view = torch::from_blob(const_cast<void*>(t.data), shape,
                                      torch::TensorOptions().dtype(type));
   return view.to(device, /*non_blocking=*/false, /*copy=*/true);
@@ -543,7 +553,9 @@ int32_t shim_model_run(void* model, const ShimTensor* inputs, size_t n_inputs, v
   *n_outputs = 0;
   return sandboxed(err, sandbox::Kind::Model, [&] {
     Model& m = *static_cast<Model*>(model);
-    torch::NoGradGuard no_grad;
+    // Inference mode: no autograd bookkeeping at all (NoGradGuard still dispatches every op
+    // through autograd), the outputs are copied out and never differentiated.
+    c10::InferenceMode inference;
     std::vector<c10::IValue> args;
     for (auto& t : host_inputs(inputs, n_inputs, m.device)) args.emplace_back(std::move(t));
     c10::IValue result = m.module.forward(std::move(args));
