@@ -444,6 +444,77 @@ fn models(settings: &Settings) {
     println!();
 }
 
+/// Client `id`'s TENSORSET of `image`, MODELEXECUTE of mnist and TENSORGET BLOB, on keys of its
+/// own: one AI.DAGEXECUTE when `dag`, else the three commands one after the other.
+fn mnist_pipeline(id: usize, image: &[u8], dag: bool) -> Script {
+    let (input, output) = (format!("in{{{id}}}"), format!("out{{{id}}}"));
+    let (i, o) = (input.as_bytes(), output.as_bytes());
+    let set = image_tensorset(i, image);
+    let run: [&[u8]; 8] = [
+        b"AI.MODELEXECUTE",
+        b"mnist",
+        b"INPUTS",
+        b"1",
+        i,
+        b"OUTPUTS",
+        b"1",
+        o,
+    ];
+    let get: [&[u8]; 3] = [b"AI.TENSORGET", o, b"BLOB"];
+    if !dag {
+        return Script::Sequence(vec![encode(&set), encode(&run), encode(&get)]);
+    }
+    let mut args: Vec<&[u8]> = vec![b"AI.DAGEXECUTE", b"ROUTING", i, b"|>"];
+    args.extend_from_slice(&set);
+    args.push(b"|>");
+    args.extend_from_slice(&run);
+    args.push(b"|>");
+    args.extend_from_slice(&get);
+    Script::Sequence(vec![encode(&args)])
+}
+
+/// The median of `values` (the upper one of an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The settings of one round of a side-by-side section (each round is one run per cell).
+fn one_run(settings: &Settings) -> Settings {
+    Settings {
+        runs: 1,
+        seconds: settings.seconds,
+        warmup: settings.warmup,
+        clients: settings.clients.clone(),
+        sections: Vec::new(),
+    }
+}
+
+/// Starts the models' server on `module` (REDISAI_MODULE is read when a server starts).
+fn start_on(module: &std::path::Path, args: &[String]) -> Target {
+    std::env::set_var("REDISAI_MODULE", module);
+    let target = start_with_models(args);
+    std::env::remove_var("REDISAI_MODULE");
+    target
+}
+
+/// Side by side: BENCH_RUNS rounds, each starting a fresh server of `modules[0]` and of
+/// `modules[1]` (set up by `start`), in alternating order, so what one server instance happens to
+/// get (thread placement, memory layout) averages out; `each(i, target)` measures module i.
+fn alternating_rounds(
+    settings: &Settings,
+    modules: [&std::path::Path; 2],
+    start: impl Fn(&std::path::Path) -> Target,
+    mut each: impl FnMut(usize, &Target),
+) {
+    for round in 0..settings.runs.max(1) {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for i in order {
+            each(i, &start(modules[i]));
+        }
+    }
+}
+
 /// Section 3: one AI.DAGEXECUTE (TENSORSET |> MODELEXECUTE |> TENSORGET) against the same three
 /// commands sent one after the other; each client uses keys of its own.
 fn dag(settings: &Settings) {
@@ -461,35 +532,8 @@ fn dag(settings: &Settings) {
         let target = start_with_models(&args);
         for &n in &clients {
             for dag in [false, true] {
-                let scripts: Vec<Script> = (0..n)
-                    .map(|id| {
-                        let (input, output) = (format!("in{{{id}}}"), format!("out{{{id}}}"));
-                        let (i, o) = (input.as_bytes(), output.as_bytes());
-                        let set = image_tensorset(i, &image);
-                        let run: [&[u8]; 8] = [
-                            b"AI.MODELEXECUTE",
-                            b"mnist",
-                            b"INPUTS",
-                            b"1",
-                            i,
-                            b"OUTPUTS",
-                            b"1",
-                            o,
-                        ];
-                        let get: [&[u8]; 3] = [b"AI.TENSORGET", o, b"BLOB"];
-                        if dag {
-                            let mut args: Vec<&[u8]> = vec![b"AI.DAGEXECUTE", b"ROUTING", i, b"|>"];
-                            args.extend_from_slice(&set);
-                            args.push(b"|>");
-                            args.extend_from_slice(&run);
-                            args.push(b"|>");
-                            args.extend_from_slice(&get);
-                            Script::Sequence(vec![encode(&args)])
-                        } else {
-                            Script::Sequence(vec![encode(&set), encode(&run), encode(&get)])
-                        }
-                    })
-                    .collect();
+                let scripts: Vec<Script> =
+                    (0..n).map(|id| mnist_pipeline(id, &image, dag)).collect();
                 let cell = target.measure(settings, &scripts, "");
                 let m = &cell.measured;
                 let name = if dag {

@@ -6,7 +6,8 @@
 
 use std::path::PathBuf;
 
-use super::{configs, modelexecute, repeat, start_with_models, title, Settings, Target};
+use super::Settings;
+use super::{alternating_rounds, configs, median, modelexecute, one_run, repeat, start_on, title};
 use crate::load::Script;
 
 /// The rows: mnist and the tiny model (where a fixed cost per request weighs most) at 50
@@ -17,19 +18,6 @@ const ROWS: [(&str, &str, &str, usize); 3] = [
     ("mnist.onnx", "mnist", "img", 16),
 ];
 
-/// Starts the models' server on `module` (REDISAI_MODULE is read when a server starts).
-fn start_on(module: &PathBuf, args: &[String]) -> Target {
-    std::env::set_var("REDISAI_MODULE", module);
-    let target = start_with_models(args);
-    std::env::remove_var("REDISAI_MODULE");
-    target
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 pub fn section(settings: &Settings) {
     title("Cost of the latency metrics (this build against a baseline without them)");
     let Some(baseline) = std::env::var_os("BENCH_BASELINE_MODULE").map(PathBuf::from) else {
@@ -39,30 +27,18 @@ pub fn section(settings: &Settings) {
     let this = super::common::module_path();
     println!("| module arguments | model | clients | baseline requests/s | with metrics | ratio |");
     println!("|---|---|---:|---:|---:|---:|");
-    let single = Settings {
-        runs: 1,
-        seconds: settings.seconds,
-        warmup: settings.warmup,
-        clients: settings.clients.clone(),
-        sections: Vec::new(),
-    };
+    let single = one_run(settings);
     for (config, args) in configs() {
         // Per row, the rates of the baseline and of this build, one of each per round.
         let mut rates: Vec<[Vec<f64>; 2]> = ROWS.iter().map(|_| [Vec::new(), Vec::new()]).collect();
-        for round in 0..settings.runs.max(1) {
-            // Fresh servers every round, started in alternating order: what one server instance
-            // happens to get (thread placement, memory layout) averages out over the rounds.
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for i in order {
-                let module = if i == 0 { &baseline } else { &this };
-                let target = start_on(module, &args);
-                for (row, (_, key, input, clients)) in ROWS.iter().enumerate() {
-                    let scripts: Vec<Script> = repeat(modelexecute(key, input), *clients, 1);
-                    let cell = target.measure(&single, &scripts, "");
-                    rates[row][i].push(cell.measured.ops_per_sec);
-                }
+        let start = |module: &std::path::Path| start_on(module, &args);
+        alternating_rounds(settings, [&baseline, &this], start, |i, target| {
+            for (row, (_, key, input, clients)) in ROWS.iter().enumerate() {
+                let scripts: Vec<Script> = repeat(modelexecute(key, input), *clients, 1);
+                let cell = target.measure(&single, &scripts, "");
+                rates[row][i].push(cell.measured.ops_per_sec);
             }
-        }
+        });
         for ((model, _, _, clients), [base, with]) in ROWS.iter().zip(rates) {
             let (base, with) = (median(base), median(with));
             println!(

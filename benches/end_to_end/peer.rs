@@ -5,12 +5,12 @@
 //! order, and runs every row on both; each cell is the median of BENCH_RUNS rounds. Without
 //! `BENCH_PEER_MODULE` the section says so and measures nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::common::fixtures::reference;
 use super::load::{encode, Script};
-use super::{configs, image_tensorset, limit, modelexecute, queue_settings, repeat};
-use super::{start_with_models, title, Settings, Target};
+use super::{alternating_rounds, configs, limit, median, mnist_pipeline, modelexecute, one_run};
+use super::{queue_settings, repeat, start_on, title, Settings, Target};
 
 /// One row: what each client sends, the command whose time per call is shown, and the bench key
 /// of its model's in-process limit (limit.rs), for the rows that run one model.
@@ -46,28 +46,7 @@ fn torch(clients: usize) -> Vec<Script> {
 fn dag(clients: usize) -> Vec<Script> {
     let image = reference("one.raw");
     (0..clients)
-        .map(|id| {
-            let (input, output) = (format!("in{{{id}}}"), format!("out{{{id}}}"));
-            let (i, o) = (input.as_bytes(), output.as_bytes());
-            let mut args: Vec<&[u8]> = vec![b"AI.DAGEXECUTE", b"ROUTING", i, b"|>"];
-            args.extend_from_slice(&image_tensorset(i, &image));
-            args.extend_from_slice(&[
-                b"|>",
-                b"AI.MODELEXECUTE",
-                b"mnist",
-                b"INPUTS",
-                b"1",
-                i,
-                b"OUTPUTS",
-                b"1",
-                o,
-                b"|>",
-                b"AI.TENSORGET",
-                o,
-                b"BLOB",
-            ]);
-            Script::Sequence(vec![encode(&args)])
-        })
+        .map(|id| mnist_pipeline(id, &image, true))
         .collect()
 }
 
@@ -124,12 +103,9 @@ const ROWS: [Row; 5] = [
     },
 ];
 
-/// Starts the models' server on `module` (REDISAI_MODULE is read when a server starts), with
-/// the TORCH model and the 1 MiB tensor of the rows besides.
-fn start_on(module: &PathBuf, args: &[String]) -> Target {
-    std::env::set_var("REDISAI_MODULE", module);
-    let target = start_with_models(args);
-    std::env::remove_var("REDISAI_MODULE");
+/// The models' server on `module`, with the TORCH model and the 1 MiB tensor of the rows.
+fn start_with_rows(module: &Path, args: &[String]) -> Target {
+    let target = start_on(module, args);
     let pt = reference("pt-minimal.pt");
     target.call(&[b"AI.MODELSTORE", b"pt", b"TORCH", b"CPU", b"BLOB", &pt]);
     target.call(&[
@@ -147,11 +123,6 @@ fn start_on(module: &PathBuf, args: &[String]) -> Target {
     let blob = vec![0u8; 1 << 20];
     target.call(&[b"AI.TENSORSET", b"big", b"FLOAT", b"262144", b"BLOB", &blob]);
     target
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 /// What one round measured of one row on one module.
@@ -173,30 +144,20 @@ pub fn section(settings: &Settings) {
         "| module arguments | workload | RedisAI requests/s | this module | ratio | this module's backend in-process, runs/s | RedisAI server CPU µs/request | this module | RedisAI µs/call | this module |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let single = Settings {
-        runs: 1,
-        seconds: settings.seconds,
-        warmup: settings.warmup,
-        clients: settings.clients.clone(),
-        sections: Vec::new(),
-    };
+    let single = one_run(settings);
     for (config, args) in configs() {
         let (threads, intra, inter) = queue_settings(&args);
         let mut figures: Vec<[Figures; 2]> = ROWS.iter().map(|_| Default::default()).collect();
-        for round in 0..settings.runs.max(1) {
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for i in order {
-                let module = if i == 0 { &peer } else { &this };
-                let target = start_on(module, &args);
-                for (row, spec) in ROWS.iter().enumerate() {
-                    let cell = target.measure(&single, &(spec.scripts)(50), spec.command);
-                    let f = &mut figures[row][i];
-                    f.rps.push(cell.measured.ops_per_sec);
-                    f.cpu_us.push(cell.cpu_us_per_request);
-                    f.main_us.push(cell.usec_per_call.unwrap_or(f64::NAN));
-                }
+        let start = |module: &Path| start_with_rows(module, &args);
+        alternating_rounds(settings, [&peer, &this], start, |i, target| {
+            for (row, spec) in ROWS.iter().enumerate() {
+                let cell = target.measure(&single, &(spec.scripts)(50), spec.command);
+                let f = &mut figures[row][i];
+                f.rps.push(cell.measured.ops_per_sec);
+                f.cpu_us.push(cell.cpu_us_per_request);
+                f.main_us.push(cell.usec_per_call.unwrap_or(f64::NAN));
             }
-        }
+        });
         for (spec, [theirs, ours]) in ROWS.iter().zip(figures) {
             let (r0, r1) = (median(theirs.rps), median(ours.rps));
             let limit = spec

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{common, title, Settings, Target};
+use super::{common, median, title, Settings, Target};
 
 pub fn section(settings: &Settings) {
     title("Main-thread stall of AI.MODELSTORE (a ~100 MB ONNX model)");
@@ -47,10 +47,6 @@ pub fn section(settings: &Settings) {
         stores.push(store.as_secs_f64() * 1e3);
         stalls.push(stall.as_secs_f64() * 1e3);
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     println!("| model | MB | stores | AI.MODELSTORE ms | longest PING ms (the stall) |");
     println!("|---|---:|---:|---:|---:|");
     println!(

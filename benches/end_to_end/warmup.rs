@@ -7,18 +7,13 @@
 use std::time::{Duration, Instant};
 
 use super::common::fixtures::{onnx, reference};
-use super::{image_tensorset, title, Settings, Target};
+use super::{image_tensorset, median, title, Settings, Target};
 
 /// A model's name, its blob and the AI.TENSORSET of its input `in`.
 type Case<'a> = (&'a str, &'a [u8], &'a [&'a [u8]]);
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// First-run and steady latency (ms) of `blob` stored with `options`, input `input`.
