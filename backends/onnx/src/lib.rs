@@ -23,7 +23,7 @@ use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ort::environment::{Environment, GlobalThreadPoolOptions};
+use ort::environment::{Environment, GlobalThreadPoolOptions, ThreadManager};
 use redisai_backend_api::plugin::BackendPlugin;
 use redisai_backend_api::{BackendConfig, Device, ModelBlob, ModelOptions};
 
@@ -85,7 +85,9 @@ fn runtime_version(path: &Path) -> Result<String, String> {
 /// else ONNX Runtime's defaults (about one intra-op thread per core). So the backend's threads do
 /// not grow with the number of models or of sessions.
 fn thread_pools(config: &BackendConfig) -> Result<GlobalThreadPoolOptions, String> {
-    let mut pools = GlobalThreadPoolOptions::default();
+    let mut pools = GlobalThreadPoolOptions::default()
+        .with_thread_manager(NamedThreads::default())
+        .map_err(|e| e.message().to_string())?;
     if config.intra_op_parallelism > 0 {
         pools = pools
             .with_intra_threads(config.intra_op_parallelism as usize)
@@ -97,6 +99,36 @@ fn thread_pools(config: &BackendConfig) -> Result<GlobalThreadPoolOptions, Strin
             .map_err(|e| e.message().to_string())?;
     }
     Ok(pools)
+}
+
+/// Spawns ONNX Runtime's pool threads as `ai-onnx-<n>`: without it they would carry the name of
+/// whichever thread loaded the backend (a loader thread when the first model loads it lazily),
+/// and `top -H` would show a loader spinning.
+#[derive(Default)]
+struct NamedThreads {
+    spawned: std::sync::atomic::AtomicUsize,
+}
+
+impl ThreadManager for NamedThreads {
+    type Thread = std::thread::JoinHandle<()>;
+
+    fn create(&self, work: impl FnOnce() + Send + 'static) -> ort::Result<Self::Thread> {
+        let n = self
+            .spawned
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        std::thread::Builder::new()
+            .name(format!("ai-onnx-{n}"))
+            // The operating system's default for a thread, which ONNX Runtime's own would get.
+            .stack_size(8 << 20)
+            .spawn(work)
+            .map_err(|e| ort::Error::new(format!("cannot start an ONNX Runtime thread: {e}")))
+    }
+
+    fn join(thread: Self::Thread) -> ort::Result<()> {
+        let _ = thread.join();
+        Ok(())
+    }
 }
 
 impl BackendPlugin for OnnxBackend {
