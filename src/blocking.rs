@@ -166,11 +166,16 @@ unsafe extern "C" fn free_privdata(_ctx: *mut RedisModuleCtx, data: *mut c_void)
     }
 }
 
+/// The flags of the current command's context (`REDISMODULE_CTX_FLAGS_*`).
+pub fn context_flags(ctx: &Context) -> u32 {
+    // SAFETY: reading the flags of the current command's context.
+    unsafe { raw::RedisModule_GetContextFlags.expect("module API")(ctx.ctx) as u32 }
+}
+
 /// Whether blocking commands must be refused here (MULTI/EXEC, Lua, or a context that cannot
 /// block).
 pub fn cannot_block(ctx: &Context) -> bool {
-    // SAFETY: reading the flags of the current command's context.
-    let flags = unsafe { raw::RedisModule_GetContextFlags.expect("module API")(ctx.ctx) } as u32;
+    let flags = context_flags(ctx);
     let refused = raw::REDISMODULE_CTX_FLAGS_MULTI
         | raw::REDISMODULE_CTX_FLAGS_LUA
         | raw::REDISMODULE_CTX_FLAGS_DENY_BLOCKING;

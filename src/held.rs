@@ -41,12 +41,15 @@ impl HeldArgs {
 
     /// The arguments' bytes.
     pub fn slices(&self) -> Vec<&[u8]> {
-        self.bytes
-            .iter()
-            // SAFETY: each buffer belongs to a string retained by `self`, alive and unchanged
-            // until `self` is dropped.
-            .map(|&(p, len)| unsafe { std::slice::from_raw_parts(p, len) })
-            .collect()
+        (0..self.bytes.len()).map(|i| self.arg(i)).collect()
+    }
+
+    /// Argument `i`'s bytes.
+    pub fn arg(&self, i: usize) -> &[u8] {
+        let (p, len) = self.bytes[i];
+        // SAFETY: the buffer belongs to a string retained by `self`, alive and unchanged until
+        // `self` is dropped.
+        unsafe { std::slice::from_raw_parts(p, len) }
     }
 }
 

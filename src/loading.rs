@@ -15,7 +15,8 @@
 
 use redis_module::raw;
 use redis_module::{Context, RedisString};
-use redisai_core::Error;
+use redisai_core::device::Device;
+use redisai_core::{Backend, Error};
 
 use crate::blocking;
 use crate::guard::contained;
@@ -28,18 +29,28 @@ use crate::state::engine;
 /// parses them again from the held arguments, which costs microseconds).
 pub type Build<T> = fn(&[&[u8]]) -> Result<T, Error>;
 
-/// Runs a store command: `build` on the loader, then [`finish`] on the main thread (`inline`
-/// where the client cannot block or the command is replayed). `on_failure` runs on the main
-/// thread before a build error is sent (it logs why a backend did not load).
+/// Runs a store command for `backend`: `build` on the loader, then [`finish`] on the main thread
+/// (inline where the client cannot block or the command is replayed). A backend not loaded yet
+/// is announced here and loaded by `build`; why its load failed is logged before the error is
+/// sent.
 pub fn store<T: Stored + Send + 'static>(
     ctx: &Context,
     args: &[RedisString],
+    backend: Backend,
     build: Build<T>,
-    on_failure: impl FnOnce(&Context) + Send + 'static,
 ) -> Result<(), Error> {
+    if engine().registry.get(backend).is_none() {
+        crate::log::notice(
+            ctx,
+            &format!(
+                "backend {} not loaded, will try loading default backend",
+                backend.name()
+            ),
+        );
+    }
     if must_run_inline(ctx) {
         let argv: Vec<&[u8]> = args.iter().map(RedisString::as_slice).collect();
-        finish(ctx, argv[1], build(&argv), on_failure);
+        finish(ctx, argv[1], backend, build(&argv));
         return Ok(());
     }
     let held = HeldArgs::hold(args);
@@ -48,7 +59,7 @@ pub fn store<T: Stored + Send + 'static>(
         let built =
             contained("store build", || build(&held.slices())).unwrap_or(Err(Error::Internal));
         blocked.finish(Box::new(move |ctx| {
-            finish(ctx, held.slices()[1], built, on_failure);
+            finish(ctx, held.arg(1), backend, built);
             drop(held);
         }));
     });
@@ -65,16 +76,11 @@ pub fn store<T: Stored + Send + 'static>(
 
 /// On the main thread: RedisAI's order after the build (the key's type checked, the value
 /// stored, the command replicated verbatim, OK), or the build's error.
-fn finish<T: Stored>(
-    ctx: &Context,
-    key: &[u8],
-    built: Result<T, Error>,
-    on_failure: impl FnOnce(&Context),
-) {
+fn finish<T: Stored>(ctx: &Context, key: &[u8], backend: Backend, built: Result<T, Error>) {
     let stored = match built {
         Ok(value) => keyspace::store(ctx, key, value),
         Err(e) => {
-            on_failure(ctx);
+            crate::log::load_failure(ctx, backend);
             Err(e)
         }
     };
@@ -87,11 +93,18 @@ fn finish<T: Stored>(
     }
 }
 
+/// Starts the run queue of `device` for a model or script being built (on a loader thread):
+/// `ERR Could not initialize queue on requested device`, with the reason in the log.
+pub fn start_queue(device: &Device) -> Result<(), Error> {
+    keyspace::start_queue(&device.queue_name()).map_err(|e| {
+        crate::log::warning_global(&e);
+        Error::QueueInit
+    })
+}
+
 /// Where the store must run in the command itself: the client cannot block (MULTI, Lua, a
 /// module's RM_Call), or the command is replayed (replication stream, AOF loading).
 fn must_run_inline(ctx: &Context) -> bool {
-    // SAFETY: reading the flags of the current command's context.
-    let flags = unsafe { raw::RedisModule_GetContextFlags.expect("module API")(ctx.ctx) } as u32;
     let replayed = raw::REDISMODULE_CTX_FLAGS_REPLICATED | raw::REDISMODULE_CTX_FLAGS_LOADING;
-    flags & replayed != 0 || blocking::cannot_block(ctx)
+    blocking::context_flags(ctx) & replayed != 0 || blocking::cannot_block(ctx)
 }

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -336,7 +335,7 @@ fn parse_exposition(text: &[u8]) -> Vec<(String, HashMap<String, String>, f64)> 
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("metrics.txt");
     std::fs::write(&path, text).expect("write");
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let python = common::venv_python();
     let program = r#"
 import json, sys
 from prometheus_client.parser import text_string_to_metric_families

@@ -14,12 +14,7 @@ use common::{golden_dir, Server};
 fn redisai_py_round_trip() {
     needs!("redisai_py_round_trip", "TF", "TORCH");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `make setup` (scripts/setup.sh creates the venv)",
-        python.display()
-    );
+    let python = common::venv_python();
     let server = Server::start();
     // A TorchScript model with two outputs, built from source by the TORCH plugin.
     let two_outputs = server.dir().join("two_outputs.pt");

@@ -479,6 +479,16 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// The other module of a side-by-side section, from the environment variable `var`; without it
+/// the section prints why it measures nothing.
+fn other_module(var: &str, what: &str) -> Option<std::path::PathBuf> {
+    let module = std::env::var_os(var).map(std::path::PathBuf::from);
+    if module.is_none() {
+        println!("(skipped: set {var} to {what})\n");
+    }
+    module
+}
+
 /// The settings of one round of a side-by-side section (each round is one run per cell).
 fn one_run(settings: &Settings) -> Settings {
     Settings {

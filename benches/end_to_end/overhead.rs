@@ -4,10 +4,9 @@
 //! the same backends): every round starts a fresh server of each, in alternating order, and runs
 //! every row on both; each cell is the median of BENCH_RUNS rounds. Without `BENCH_BASELINE_MODULE` the section says so and measures nothing.
 
-use std::path::PathBuf;
-
 use super::Settings;
-use super::{alternating_rounds, configs, median, modelexecute, one_run, repeat, start_on, title};
+use super::{alternating_rounds, configs, median, modelexecute, one_run, other_module, repeat};
+use super::{start_on, title};
 use crate::load::Script;
 
 /// The rows: mnist and the tiny model (where a fixed cost per request weighs most) at 50
@@ -20,8 +19,11 @@ const ROWS: [(&str, &str, &str, usize); 3] = [
 
 pub fn section(settings: &Settings) {
     title("Cost of the latency metrics (this build against a baseline without them)");
-    let Some(baseline) = std::env::var_os("BENCH_BASELINE_MODULE").map(PathBuf::from) else {
-        println!("(skipped: set BENCH_BASELINE_MODULE to a module built without the metrics)\n");
+    let baseline = other_module(
+        "BENCH_BASELINE_MODULE",
+        "a module built without the metrics",
+    );
+    let Some(baseline) = baseline else {
         return;
     };
     let this = super::common::module_path();

@@ -5,12 +5,12 @@
 //! order, and runs every row on both; each cell is the median of BENCH_RUNS rounds. Without
 //! `BENCH_PEER_MODULE` the section says so and measures nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::common::fixtures::reference;
 use super::load::{encode, Script};
 use super::{alternating_rounds, configs, limit, median, mnist_pipeline, modelexecute, one_run};
-use super::{queue_settings, repeat, start_on, title, Settings, Target};
+use super::{other_module, queue_settings, repeat, start_on, title, Settings, Target};
 
 /// One row: what each client sends, the command whose time per call is shown, and the bench key
 /// of its model's in-process limit (limit.rs), for the rows that run one model.
@@ -135,8 +135,7 @@ struct Figures {
 
 pub fn section(settings: &Settings) {
     title("Side by side with RedisAI 1.2.7 (50 clients)");
-    let Some(peer) = std::env::var_os("BENCH_PEER_MODULE").map(PathBuf::from) else {
-        println!("(skipped: set BENCH_PEER_MODULE to RedisAI 1.2.7's redisai.so)\n");
+    let Some(peer) = other_module("BENCH_PEER_MODULE", "RedisAI 1.2.7's redisai.so") else {
         return;
     };
     let this = super::common::module_path();

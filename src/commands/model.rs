@@ -2,7 +2,7 @@
 
 use redis_module::{Context, RedisResult, RedisString};
 use redisai_core::model::chunks;
-use redisai_core::{Backend, Error};
+use redisai_core::Error;
 use redisai_engine::model::Model;
 use redisai_engine::model_cmd::{
     modeldel_arity, modelscan_arity, parse_modelget, parse_modelset, parse_modelstore,
@@ -22,7 +22,7 @@ use crate::state::engine;
 pub fn modelstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSTORE, || {
         let parsed = parse_modelstore(&slices(&args))?;
-        store(ctx, &args, parsed.backend, |argv| {
+        loading::store(ctx, &args, parsed.backend, |argv| {
             build(parse_modelstore(argv)?)
         })
     })
@@ -32,30 +32,9 @@ pub fn modelstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn modelset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSET, || {
         let parsed = parse_modelset(&slices(&args))?;
-        store(ctx, &args, parsed.backend, |argv| {
+        loading::store(ctx, &args, parsed.backend, |argv| {
             build(parse_modelset(argv)?)
         })
-    })
-}
-
-/// Stores the model the arguments describe, built on the loader (`crate::loading`).
-fn store(
-    ctx: &Context,
-    args: &[RedisString],
-    backend: Backend,
-    build: loading::Build<Model>,
-) -> Result<(), Error> {
-    if engine().registry.get(backend).is_none() {
-        crate::log::notice(
-            ctx,
-            &format!(
-                "backend {} not loaded, will try loading default backend",
-                backend.name()
-            ),
-        );
-    }
-    loading::store(ctx, args, build, move |ctx| {
-        crate::log::load_failure(ctx, backend)
     })
 }
 
@@ -65,10 +44,7 @@ fn build(parsed: ModelStoreArgs<'_>) -> Result<Model, Error> {
     let (key, warmup) = (parsed.key, parsed.warmup);
     let model = Model::create(&engine().registry, parsed.into_record(), key)?;
     warm_up(&model, key, warmup)?;
-    keyspace::start_queue(&model.device().queue_name()).map_err(|e| {
-        crate::log::warning_global(&e);
-        Error::QueueInit
-    })?;
+    loading::start_queue(model.device())?;
     Ok(model)
 }
 

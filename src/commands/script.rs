@@ -32,7 +32,9 @@ use crate::state::engine;
 pub fn scriptstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTSTORE, || {
         parse_scriptstore(&slices(&args))?;
-        store(ctx, &args, |argv| build(parse_scriptstore(argv)?))
+        loading::store(ctx, &args, Backend::Torch, |argv| {
+            build(parse_scriptstore(argv)?)
+        })
     })
 }
 
@@ -40,20 +42,9 @@ pub fn scriptstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn scriptset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTSET, || {
         parse_scriptset(&slices(&args))?;
-        store(ctx, &args, |argv| build(parse_scriptset(argv)?))
-    })
-}
-
-/// Stores the script the arguments describe, compiled on the loader (`crate::loading`).
-fn store(ctx: &Context, args: &[RedisString], build: loading::Build<Script>) -> Result<(), Error> {
-    if engine().registry.get(Backend::Torch).is_none() {
-        crate::log::notice(
-            ctx,
-            "backend TORCH not loaded, will try loading default backend",
-        );
-    }
-    loading::store(ctx, args, build, |ctx| {
-        crate::log::load_failure(ctx, Backend::Torch)
+        loading::store(ctx, &args, Backend::Torch, |argv| {
+            build(parse_scriptset(argv)?)
+        })
     })
 }
 
@@ -61,10 +52,7 @@ fn store(ctx: &Context, args: &[RedisString], build: loading::Build<Script>) -> 
 fn build(parsed: ScriptStoreArgs<'_>) -> Result<Script, Error> {
     let key = parsed.key;
     let script = Script::create(&engine().registry, parsed.into_record(), key)?;
-    keyspace::start_queue(&script.device().queue_name()).map_err(|e| {
-        crate::log::warning_global(&e);
-        Error::QueueInit
-    })?;
+    loading::start_queue(script.device())?;
     Ok(script)
 }
 

@@ -387,6 +387,17 @@ impl Client {
     }
 }
 
+/// The project venv's Python (made by `make setup`, with the Python packages the tests use).
+pub fn venv_python() -> PathBuf {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `make setup` (scripts/setup.sh creates the venv)",
+        python.display()
+    );
+    python
+}
+
 /// The number `field` of `INFO <section>` (e.g. `server`, `process_id`).
 pub fn info_number(c: &mut Client, section: &str, field: &str) -> u64 {
     let info = String::from_utf8(bulk(&c.cmd(&format!("INFO {section}")))).expect("INFO text");
