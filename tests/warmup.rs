@@ -126,6 +126,32 @@ fn a_declared_input_of_40_gb_is_refused_without_allocating_it() {
 }
 
 #[test]
+fn inputs_within_the_limit_one_by_one_are_bounded_together() {
+    let server = Server::start();
+    let mut c = server.client();
+    assert_eq!(c.cmd("CONFIG SET proto-max-bulk-len 1mb"), ok_frame("OK"));
+    let blob = onnx("two_big_inputs.onnx");
+    let want = "ERR WARMUP failed: the inputs' zeros exceed the maximum of 1048576 bytes \
+                together (proto-max-bulk-len)";
+    // The module reads proto-max-bulk-len from the server's cron, about once a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let reply = store_onnx(&mut c, "two", "CPU", &["WARMUP", "1"], &blob);
+        if matches!(&reply, Frame::Error(e) if e == want) {
+            break;
+        }
+        assert_eq!(reply, ok_frame("OK"), "before the limit applies");
+        assert_eq!(c.cmd("AI.MODELDEL two"), ok_frame("OK"));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the limit never applied"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(integer(&c.cmd("EXISTS two")), 0);
+}
+
+#[test]
 fn the_module_default_warms_what_it_can_and_stores_the_rest() {
     let server = Server::with(&["MODEL_WARMUP", "2"], &[]);
     let mut c = server.client();

@@ -151,8 +151,9 @@ impl Model {
     /// Runs the model `runs` times on zeros of its declared input shapes (a dimension the model
     /// leaves open is 1), before it is stored, so that the first client's run does not pay the
     /// backend's first-run costs. Not recorded in the model's statistics. An input without a
-    /// declared shape, or whose zeros would exceed `max_input_bytes`, refuses the warm-up
-    /// (`ERR WARMUP failed: ...`), as does a failing run.
+    /// declared shape, an input whose zeros would exceed `max_input_bytes`, or inputs whose zeros
+    /// would exceed it together, refuse the warm-up (`ERR WARMUP failed: ...`), as does a
+    /// failing run.
     pub fn warm_up(&self, runs: u64, max_input_bytes: u64) -> Result<(), Error> {
         let names = &self.record.inputs;
         let name = |i: usize| match names[i].is_empty() {
@@ -160,6 +161,7 @@ impl Model {
             false => String::from_utf8_lossy(&names[i]).into_owned(),
         };
         let mut inputs = Vec::with_capacity(names.len());
+        let mut total: u64 = 0;
         for i in 0..names.len() {
             let spec = self.runner.input_spec(i).ok_or_else(|| {
                 Error::WarmupFailed(format!(
@@ -179,6 +181,13 @@ impl Model {
                     "input {} of shape {dims:?} exceeds the maximum of {max_input_bytes} bytes \
                      (proto-max-bulk-len)",
                     name(i)
+                )));
+            }
+            total = total.saturating_add(bytes.unwrap_or(u64::MAX));
+            if total > max_input_bytes {
+                return Err(Error::WarmupFailed(format!(
+                    "the inputs' zeros exceed the maximum of {max_input_bytes} bytes together \
+                     (proto-max-bulk-len)"
                 )));
             }
             inputs.push(Tensor::zeroed(spec.dtype, dims)?);
