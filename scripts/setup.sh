@@ -6,10 +6,12 @@
 #          into .build/onnxruntime. Enough for the module with ONNX (`make run`) and TFLITE.
 #   tf     TensorFlow's C library (the tensorflow-cpu wheel, ~270 MB) into .build/tensorflow
 #   torch  libtorch (the torch wheel without the CUDA stack, ~530 MB) into .build/torch
+#   models the text-embedding model (all-MiniLM-L6-v2, int8 ONNX, ~23 MB) into .build/models
+#          (scripts/install_embedding_model.sh)
 #   servers  the servers of the test matrix (Valkey 8, Redis 8, and Redis 6.2 for the refusal
 #          test) into .build/servers (scripts/install_servers.sh)
 #   all    all of them (the default: `make build`, `make test`)
-# Usage: scripts/setup.sh [core|tf|torch|servers|all]...   (each implies core)
+# Usage: scripts/setup.sh [core|tf|torch|models|servers|all]...   (each implies core)
 # Idempotent: does nothing when what is asked for is there.
 set -euo pipefail
 
@@ -48,6 +50,9 @@ if want tf; then
 fi
 if want torch; then
     bash "$(dirname "$0")/install_torch.sh"
+fi
+if want models; then
+    bash "$(dirname "$0")/install_embedding_model.sh"
 fi
 if want servers; then
     bash "$(dirname "$0")/install_servers.sh"

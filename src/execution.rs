@@ -17,6 +17,7 @@ use redisai_engine::dag::{DagOp, DagPlan, PlanReply, Slot};
 use redisai_engine::run::{RunOutcome, RunRequest};
 use redisai_engine::stats::RunStats;
 use redisai_engine::tensor_cmd::GetFormat;
+use redisai_engine::text::TextOp;
 
 use crate::blocking;
 use crate::keyspace;
@@ -58,6 +59,10 @@ impl ReplyPlan {
             let stats = match op {
                 DagOp::ModelExecute { model, .. } => model.stats(),
                 DagOp::ScriptExecute { script, .. } => script.stats(),
+                DagOp::Text {
+                    op: TextOp::Embed { embedder, .. },
+                    ..
+                } => embedder.stats(),
                 _ => continue,
             };
             let seen = |s: &Arc<RunStats>| Arc::ptr_eq(s, stats);
@@ -77,7 +82,9 @@ impl ReplyPlan {
                 .map(|op| match op {
                     DagOp::TensorSet { .. } => ReplyOp::Set,
                     DagOp::TensorGet { input, format } => ReplyOp::Get(*input, *format),
-                    DagOp::ModelExecute { .. } | DagOp::ScriptExecute { .. } => ReplyOp::Run,
+                    DagOp::ModelExecute { .. }
+                    | DagOp::ScriptExecute { .. }
+                    | DagOp::Text { .. } => ReplyOp::Run,
                 })
                 .collect(),
             persist: std::mem::take(&mut plan.persist),
@@ -146,6 +153,7 @@ fn complete(ctx: &Context, shape: &ReplyPlan, outcome: DagOutcome) {
             (Some(e), _) => reply::error(ctx, &e),
             (None, Some(OpResult::Failed(e))) => reply::error(ctx, e),
             (None, Some(OpResult::Done)) => reply::ok(ctx),
+            (None, Some(OpResult::Reply(r))) => reply::server_reply(ctx, r),
             // Single ops are never cancelled; answer like a timeout if one ever is.
             (None, _) => reply::simple(ctx, "TIMEDOUT"),
         },
@@ -162,6 +170,7 @@ fn complete(ctx: &Context, shape: &ReplyPlan, outcome: DagOutcome) {
                         }
                     }
                     (ReplyOp::Run, OpResult::Done) => reply::ok(ctx),
+                    (ReplyOp::Run, OpResult::Reply(r)) => reply::server_reply(ctx, r),
                     (_, OpResult::Failed(e)) => reply::error(ctx, e),
                     (_, _) => reply::simple(ctx, "NA"),
                 }

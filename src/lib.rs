@@ -24,7 +24,7 @@ mod state;
 use redis_module::{redis_module, Context, RedisString, Status};
 use redisai_engine::version::{check_server_version, MODULE_VERSION};
 
-use keyspace::{MODEL_TYPE, SCRIPT_TYPE, TENSOR_TYPE};
+use keyspace::{EMBEDDER_TYPE, MODEL_TYPE, SCRIPT_TYPE, TENSOR_TYPE, TOKENIZER_TYPE};
 
 fn init(ctx: &Context, args: &[RedisString]) -> Status {
     // AI.TENSORSET / AI.TENSORGET are registered on the raw command API (commands/tensor.rs).
@@ -57,7 +57,7 @@ redis_module! {
     name: "ai",
     version: MODULE_VERSION,
     allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
-    data_types: [TENSOR_TYPE, MODEL_TYPE, SCRIPT_TYPE],
+    data_types: [TENSOR_TYPE, MODEL_TYPE, SCRIPT_TYPE, TOKENIZER_TYPE, EMBEDDER_TYPE],
     init: init,
     commands: [
         ["ai.modelset", commands::model::modelset, "write deny-oom", 1, 1, 1, ""],
@@ -78,6 +78,16 @@ redis_module! {
         ["ai.dagexecute", commands::dag::dagexecute, "write deny-oom getkeys-api", 3, 3, 1, ""],
         ["ai.dagrun_ro", commands::dag::dagrun_ro, "readonly getkeys-api", 3, 3, 1, ""],
         ["ai.dagexecute_ro", commands::dag::dagexecute_ro, "readonly getkeys-api", 3, 3, 1, ""],
+        // Text values and ops (docs/embeddings.md).
+        ["ai.tokenizerstore", commands::text::tokenizerstore, "write deny-oom", 1, 1, 1, ""],
+        ["ai.tokenizerget", commands::text::tokenizerget, "readonly", 1, 1, 1, ""],
+        ["ai.tokenizerdel", commands::text::tokenizerdel, "write", 1, 1, 1, ""],
+        ["ai.embedderstore", commands::text::embedderstore, "write deny-oom", 1, 1, 1, ""],
+        ["ai.embedderget", commands::text::embedderget, "readonly", 1, 1, 1, ""],
+        ["ai.embedderdel", commands::text::embedderdel, "write", 1, 1, 1, ""],
+        ["ai.tokenize", commands::text::tokenize, "write deny-oom getkeys-api", 1, 1, 1, ""],
+        ["ai.pool", commands::text::pool, "write deny-oom getkeys-api", 0, 0, 0, ""],
+        ["ai.embed", commands::text::embed, "write deny-oom getkeys-api", 1, 1, 1, ""],
         ["ai.info", commands::admin::info, "readonly", 1, 1, 1, ""],
         // Every model's key name and figures, for a metrics scraper: in @dangerous like INFO.
         ["ai.metrics", commands::admin::metrics, "readonly", 0, 0, 0, "", "dangerous"],

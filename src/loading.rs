@@ -29,17 +29,17 @@ use crate::state::engine;
 /// parses them again from the held arguments, which costs microseconds).
 pub type Build<T> = fn(&[&[u8]]) -> Result<T, Error>;
 
-/// Runs a store command for `backend`: `build` on the loader, then [`finish`] on the main thread
-/// (inline where the client cannot block or the command is replayed). A backend not loaded yet
-/// is announced here and loaded by `build`; why its load failed is logged before the error is
-/// sent.
+/// Runs a store command for `backend` (`None`: a value no backend builds, a tokenizer):
+/// `build` on the loader, then [`finish`] on the main thread (inline where the client cannot
+/// block or the command is replayed). A backend not loaded yet is announced here and loaded by
+/// `build`; why its load failed is logged before the error is sent.
 pub fn store<T: Stored + Send + 'static>(
     ctx: &Context,
     args: &[RedisString],
-    backend: Backend,
+    backend: Option<Backend>,
     build: Build<T>,
 ) -> Result<(), Error> {
-    if engine().registry.get(backend).is_none() {
+    if let Some(backend) = backend.filter(|&b| engine().registry.get(b).is_none()) {
         crate::log::notice(
             ctx,
             &format!(
@@ -76,11 +76,13 @@ pub fn store<T: Stored + Send + 'static>(
 
 /// On the main thread: RedisAI's order after the build (the key's type checked, the value
 /// stored, the command replicated verbatim, OK), or the build's error.
-fn finish<T: Stored>(ctx: &Context, key: &[u8], backend: Backend, built: Result<T, Error>) {
+fn finish<T: Stored>(ctx: &Context, key: &[u8], backend: Option<Backend>, built: Result<T, Error>) {
     let stored = match built {
         Ok(value) => keyspace::store(ctx, key, value),
         Err(e) => {
-            crate::log::load_failure(ctx, backend);
+            if let Some(backend) = backend {
+                crate::log::load_failure(ctx, backend);
+            }
             Err(e)
         }
     };

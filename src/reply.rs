@@ -58,6 +58,22 @@ pub fn null(ctx: &Context) {
     ctx.reply(Ok(RedisValue::Null));
 }
 
+/// Sends a reply the server gave to one of the module's calls (AI.VSIM's elements and scores,
+/// AI.VADD's and AI.HSET's integers), as the server sent it.
+pub fn server_reply(ctx: &Context, reply: &redisai_backend_api::Reply) {
+    use redisai_backend_api::Reply;
+    match reply {
+        Reply::Nil => null(ctx),
+        Reply::String(bytes) => bulk(ctx, bytes),
+        Reply::Integer(n) => integer(ctx, *n),
+        Reply::Array(items) => {
+            array(ctx, items.len());
+            items.iter().for_each(|item| server_reply(ctx, item));
+        }
+        Reply::Error(text) => error_text(ctx, text),
+    }
+}
+
 /// A reply built before it is sent, so every array's length is the number of its elements.
 /// Used for the replies with fixed fields (AI.INFO, AI.MODELGET META, AI.SCRIPTGET META, the
 /// scans, AI.TENSORGET META); large data is borrowed or streamed, never copied.

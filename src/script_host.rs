@@ -62,6 +62,57 @@ fn locked(
     guard
 }
 
+/// Whether the current client's user may read `keys` (its ACL key patterns): `NOPERM` naming the
+/// first key it may not. Used where a command reads keys that a value names rather than its
+/// arguments (an embedder's tokenizer and model), so no ACL check of Redis saw them.
+pub fn check_read_access(ctx: &Context, keys: &[&[u8]]) -> Result<(), redisai_core::Error> {
+    let Some(user) = current_user(ctx) else {
+        return Ok(());
+    };
+    // SAFETY: the API table is filled once at module load and only read afterwards.
+    let (Some(get_user), Some(check), Some(free_user)) = (unsafe {
+        (
+            raw::RedisModule_GetModuleUserFromUserName,
+            raw::RedisModule_ACLCheckKeyPermissions,
+            raw::RedisModule_FreeModuleUser,
+        )
+    }) else {
+        return Ok(());
+    };
+    let name = crate::bytes::create(ctx.ctx, &user);
+    // SAFETY: a live string of this command's context.
+    let acl_user = unsafe { get_user(name.inner) };
+    if acl_user.is_null() {
+        return Err(redisai_core::Error::Backend(
+            "NOPERM the calling user no longer exists".into(),
+        ));
+    }
+    let mut refused = None;
+    for key in keys {
+        let key_name = crate::bytes::create(ctx.ctx, key);
+        // SAFETY: a live user and string; flags: read access.
+        let allowed = unsafe {
+            check(
+                acl_user,
+                key_name.inner,
+                raw::REDISMODULE_CMD_KEY_ACCESS as c_int,
+            )
+        };
+        if allowed != raw::REDISMODULE_OK as c_int {
+            refused = Some(String::from_utf8_lossy(key).into_owned());
+            break;
+        }
+    }
+    // SAFETY: the user was returned by GetModuleUserFromUserName and is released once.
+    unsafe { free_user(acl_user) };
+    match refused {
+        Some(key) => Err(redisai_core::Error::Backend(format!(
+            "NOPERM this user has no permissions to access the '{key}' key"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The current client's user name (Redis 7.0: RedisModule_GetCurrentUserName).
 fn current_user(ctx: &Context) -> Option<Vec<u8>> {
     // SAFETY: the API table is filled once at module load and only read afterwards.
@@ -339,6 +390,7 @@ impl ScriptHost for ModuleScriptHost {
         let Ok(name) = CString::new(*command) else {
             return Reply::Error("ERR invalid command name".into());
         };
+        let argv = &script_calls::without_module_threads(argv);
         let tsc = ThreadSafeContext::new();
         let guard = locked(&tsc, self.db);
         let ctx = guard.ctx;

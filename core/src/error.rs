@@ -337,6 +337,31 @@ pub enum Error {
     #[error("ERR a NULL tensor was given as an input")]
     NullInput,
 
+    // ---- Text values: tokenizers, embedders and their ops (docs/embeddings.md; additions) ----
+    #[error("ERR tokenizer key is empty")]
+    TokenizerKeyEmpty,
+    #[error("ERR embedder key is empty")]
+    EmbedderKeyEmpty,
+    #[error("ERR Insufficient arguments, missing tokenizer BLOB")]
+    MissingTokenizerBlob,
+    #[error("ERR Invalid argument for MAXLEN")]
+    InvalidMaxlen,
+    #[error("ERR Invalid argument for POOLING")]
+    InvalidPooling,
+    /// The BLOB is not a tokenizer the `tokenizers` library can read (its reason follows).
+    #[error("ERR invalid tokenizer: {}", one_line(.0))]
+    InvalidTokenizer(String),
+    #[error("ERR tokenizer is larger than the maximum of {0} bytes")]
+    TokenizerTooLarge(usize),
+    /// A text op's own argument or input error: `ERR <op>: <why>`.
+    #[error("ERR {op}: {why}")]
+    TextOp { op: &'static str, why: String },
+    /// An op that writes (AI.VADD, AI.HSET) in AI.DAGEXECUTE_RO.
+    #[error("ERR {0} command cannot be specified in a read-only DAG")]
+    DagWriteOpInReadOnly(&'static str),
+    /// AI.VADD / AI.VSIM on a server without vector sets (Redis 7, Valkey 8).
+    #[error("ERR {0} needs a server with vector sets (Redis 8 or later): the {1} command is not available")]
+    NoVectorSets(&'static str, &'static str),
     /// A request or a blocked client was dropped before anything answered it (a defect; the
     /// obligation types answer with this instead of leaving a client blocked).
     #[error("ERR internal error")]
@@ -371,6 +396,14 @@ impl Error {
         Error::Rdb {
             what,
             detail: detail.into(),
+        }
+    }
+
+    /// A text op's error, `ERR <op>: <why>`.
+    pub fn text_op(op: &'static str, why: impl Into<String>) -> Self {
+        Error::TextOp {
+            op,
+            why: why.into(),
         }
     }
 
@@ -548,6 +581,16 @@ mod tests {
                 "Incompatible shapes: [2] vs. [2,2,3] \t [[{{node mul}}]]",
             ),
             (Error::backend("a\r\nb\n"), "a  b "),
+            (TokenizerKeyEmpty, "ERR tokenizer key is empty"),
+            (EmbedderKeyEmpty, "ERR embedder key is empty"),
+            (MissingTokenizerBlob, "ERR Insufficient arguments, missing tokenizer BLOB"),
+            (InvalidMaxlen, "ERR Invalid argument for MAXLEN"),
+            (InvalidPooling, "ERR Invalid argument for POOLING"),
+            (InvalidTokenizer("expected value at line 1\ncolumn 1".into()), "ERR invalid tokenizer: expected value at line 1 column 1"),
+            (TokenizerTooLarge(64), "ERR tokenizer is larger than the maximum of 64 bytes"),
+            (Error::text_op("AI.POOL", "hidden states must be FLOAT [N, L, D]"), "ERR AI.POOL: hidden states must be FLOAT [N, L, D]"),
+            (DagWriteOpInReadOnly("AI.VADD"), "ERR AI.VADD command cannot be specified in a read-only DAG"),
+            (NoVectorSets("AI.VSIM", "VSIM"), "ERR AI.VSIM needs a server with vector sets (Redis 8 or later): the VSIM command is not available"),
         ];
         for (error, text) in table {
             assert_eq!(&error.to_string(), text);

@@ -17,6 +17,7 @@ pub mod rdb;
 pub mod script;
 pub mod shape;
 pub mod tensor;
+pub mod text;
 
 pub use backend::Backend;
 pub use device::Device;

@@ -14,6 +14,7 @@ use crate::dag::parse::header_is_well_formed;
 use crate::dag::DagCommand;
 use crate::model_cmd::{parse_modelexecute, parse_modelrun};
 use crate::script_cmd::{parse_scriptexecute, parse_scriptrun};
+use crate::text::cmd::{parse_embed, parse_pool, parse_tokenize};
 
 /// A count of the grammar: an integer > 0.
 fn count(token: &[u8]) -> Option<usize> {
@@ -175,6 +176,11 @@ pub fn dag(command: DagCommand, argv: &[&[u8]]) -> Vec<usize> {
                 b"AI.SCRIPTEXECUTE",
                 b"AI.MODELRUN",
                 b"AI.SCRIPTRUN",
+                b"AI.TOKENIZE",
+                b"AI.EMBED",
+                b"AI.VADD",
+                b"AI.VSIM",
+                b"AI.HSET",
             ]
             .iter()
             .any(|n| name.eq_ignore_ascii_case(n))
@@ -186,9 +192,93 @@ pub fn dag(command: DagCommand, argv: &[&[u8]]) -> Vec<usize> {
     keys
 }
 
+/// Positions of the `INPUTS <n> ...` and `OUTPUTS <m> ...` lists starting at `pos` (the
+/// caller's parser has accepted them).
+fn io_positions(argv: &[&[u8]], pos: usize, inputs: bool) -> Vec<usize> {
+    let n = argv.get(pos + 1).and_then(|a| count(a)).unwrap_or(0);
+    let out = pos + 2 + n;
+    let m = argv.get(out + 1).and_then(|a| count(a)).unwrap_or(0);
+    let mut keys: Vec<usize> = if inputs {
+        (pos + 2..out).collect()
+    } else {
+        Vec::new()
+    };
+    keys.extend(out + 2..out + 2 + m);
+    keys
+}
+
+/// `AI.TOKENIZE <tokenizer> INPUTS 1 <texts> OUTPUTS <m> <out>...`: the tokenizer, and the
+/// input and outputs when the command parses.
+pub fn tokenize(argv: &[&[u8]]) -> Vec<usize> {
+    let mut keys = first_key(argv);
+    if parse_tokenize(argv, true).is_ok() {
+        keys.extend(io_positions(argv, 2, true));
+    }
+    keys
+}
+
+/// `AI.POOL <MEAN|CLS> [NORMALIZE] INPUTS <n> <in>... OUTPUTS 1 <out>`: the inputs and the
+/// output when the command parses (nothing otherwise: its first argument is not a key).
+pub fn pool(argv: &[&[u8]]) -> Vec<usize> {
+    match parse_pool(argv, true) {
+        Ok(p) => io_positions(argv, 2 + usize::from(p.normalize), true),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// `AI.EMBED <embedder> INPUTS <n> <text>... OUTPUTS <m> <out>...`: the embedder, and the
+/// outputs when the command parses (the inputs are texts, not keys).
+pub fn embed(argv: &[&[u8]]) -> Vec<usize> {
+    let mut keys = first_key(argv);
+    if parse_embed(argv, true).is_ok() {
+        keys.extend(io_positions(argv, 2, false));
+    }
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_command_keys() {
+        check(
+            tokenize,
+            &[
+                (
+                    "AI.TOKENIZE tok INPUTS 1 t OUTPUTS 3 a b c",
+                    &[1, 4, 7, 8, 9],
+                ),
+                ("AI.TOKENIZE tok INPUTS 1 t OUTPUTS 3 a b", &[1]),
+            ],
+        );
+        check(
+            pool,
+            &[
+                (
+                    "AI.POOL MEAN NORMALIZE INPUTS 2 h m OUTPUTS 1 v",
+                    &[5, 6, 9],
+                ),
+                ("AI.POOL CLS INPUTS 1 h OUTPUTS 1 v", &[4, 7]),
+                ("AI.POOL MAX INPUTS 1 h OUTPUTS 1 v", &[]),
+            ],
+        );
+        check(
+            embed,
+            &[
+                (
+                    "AI.EMBED e INPUTS 2 x y OUTPUTS 2 v w TIMEOUT 9",
+                    &[1, 8, 9],
+                ),
+                ("AI.EMBED e INPUTS 2 x y OUTPUTS 3 v w", &[1]),
+            ],
+        );
+        let dag = |s: &str| super::dag(DagCommand::Execute, &argv(s));
+        assert_eq!(
+            dag("AI.DAGEXECUTE ROUTING r |> AI.EMBED e INPUTS 1 t OUTPUTS 1 v |> AI.VSIM set v COUNT 1 |> AI.VADD s2 v el |> AI.HSET h f v |> AI.POOL CLS INPUTS 1 v OUTPUTS 1 w"),
+            vec![2, 5, 14, 20, 25]
+        );
+    }
 
     fn argv(s: &str) -> Vec<&[u8]> {
         s.split(' ').map(str::as_bytes).collect()
@@ -361,5 +451,35 @@ mod tests {
             ],
         );
         assert_eq!(dag(DagCommand::Execute, &[]), Vec::<usize>::new());
+    }
+}
+
+/// The cluster hash slot of a key (CRC16/XMODEM of its hash tag, or of the whole key, mod
+/// 16384), as Redis Cluster computes it: the values one value names must share its slot.
+pub fn hash_slot(key: &[u8]) -> u16 {
+    const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &key[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    CRC16.checksum(tagged.unwrap_or(key)) % 16384
+}
+
+#[cfg(test)]
+mod slot_tests {
+    #[test]
+    fn slots_are_redis_clusters() {
+        // Values from CLUSTER KEYSLOT.
+        assert_eq!(super::hash_slot(b"foo"), 12182);
+        assert_eq!(
+            super::hash_slot(b"{user1000}.following"),
+            super::hash_slot(b"user1000")
+        );
+        assert_eq!(
+            super::hash_slot(b"foo{}{bar}"),
+            super::hash_slot(b"foo{}{bar}")
+        );
+        assert_eq!(super::hash_slot(b"123456789"), 0x31C3);
     }
 }

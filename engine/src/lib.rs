@@ -26,6 +26,7 @@ pub mod stats;
 pub mod tensor_cmd;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text;
 pub mod version;
 
 /// Upper-case command names, used in arity errors whatever the Redis version.

@@ -195,6 +195,7 @@ fn kind_name(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Model => "MODEL",
         RunKind::Script => "SCRIPT",
+        RunKind::Embedder => "EMBEDDER",
     }
 }
 

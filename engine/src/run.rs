@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redisai_backend_api::{ScriptCall, ScriptHost, TensorRef};
+use redisai_backend_api::{Reply, ScriptCall, ScriptHost, TensorRef};
 use redisai_core::batch::{concat, split};
 use redisai_core::{Backend, DType, Error, Tensor};
 
@@ -14,6 +14,7 @@ use crate::histogram::Histogram;
 use crate::model::Model;
 use crate::script::Script;
 use crate::stats::RunStats;
+use crate::text::TextOp;
 
 /// How a run ended. Delivered to the request's completion callback exactly once.
 #[derive(Debug)]
@@ -27,6 +28,8 @@ pub enum RunOutcome {
     /// The request's `cancel` flag was set before a worker picked it up (another op of its DAG
     /// failed); nothing ran.
     Cancelled,
+    /// An op that answers with a server reply instead of tensors (AI.VSIM, AI.VADD, AI.HSET).
+    Answered(Reply),
 }
 
 /// The completion of a request (unblocks the client in the module), an obligation held by the
@@ -71,6 +74,8 @@ pub struct ScriptOp {
 pub enum RunOp {
     Model(Arc<Model>),
     Script(ScriptOp),
+    /// A text or vector op (`crate::text`).
+    Text(TextOp),
 }
 
 impl std::fmt::Debug for RunOp {
@@ -81,6 +86,7 @@ impl std::fmt::Debug for RunOp {
                 .debug_struct("ScriptOp")
                 .field("function", &s.function)
                 .finish_non_exhaustive(),
+            RunOp::Text(op) => op.fmt(f),
         }
     }
 }
@@ -111,11 +117,13 @@ impl std::fmt::Debug for RunRequest {
 
 impl BatchItem for RunRequest {
     fn batch_model(&self) -> Option<(usize, BatchParams)> {
-        let RunOp::Model(model) = &self.op else {
-            return None;
-        };
-        let params = model.batch_params()?;
-        Some((Arc::as_ptr(model) as usize, params))
+        match &self.op {
+            RunOp::Model(model) => Some((Arc::as_ptr(model) as usize, model.batch_params()?)),
+            RunOp::Text(TextOp::Embed { embedder, .. }) => {
+                Some((Arc::as_ptr(embedder) as usize, embedder.batch_params()))
+            }
+            _ => None,
+        }
     }
 
     fn input_signature(&self) -> Vec<(DType, &[i64])> {
@@ -154,6 +162,7 @@ impl RunRequest {
         match &self.op {
             RunOp::Model(model) => model.stats(),
             RunOp::Script(op) => op.script.stats(),
+            RunOp::Text(op) => op.stats(),
         }
     }
 
@@ -218,6 +227,7 @@ pub fn execute_recorded(batch: Vec<RunRequest>, queue_wait: Option<&Histogram>) 
             live.into_iter().for_each(execute_script);
             return;
         }
+        RunOp::Text(_) => return crate::text::ops::execute(live),
     };
     // The run's time counts from the clock read above (what came since is bookkeeping).
     let started = now;

@@ -159,3 +159,93 @@ mod tests {
         }
     }
 }
+
+/// `argv` with the options that make the vector-set commands reply from a thread of their own
+/// taken out (Redis 8's VSIM runs threaded unless given NOTHREAD, and VADD with CAS), because a
+/// command called from a worker cannot block: Redis 8.2 asserts, and the server dies, when a
+/// called command blocks its caller. VSIM gets NOTHREAD; VADD loses CAS (an optimisation of
+/// concurrent inserts, same result). Other commands are returned as they are.
+pub fn without_module_threads<'a>(argv: &[&'a [u8]]) -> Vec<&'a [u8]> {
+    let Some(&name) = argv.first() else {
+        return argv.to_vec();
+    };
+    if is(name, "vsim") {
+        let mut out = argv.to_vec();
+        if !argv.iter().skip(2).any(|a| is(a, "nothread")) {
+            out.push(b"NOTHREAD");
+        }
+        return out;
+    }
+    if !is(name, "vadd") {
+        return argv.to_vec();
+    }
+    // VADD key [REDUCE dim] (FP32 blob | VALUES n v...) element [CAS] [NOQUANT|Q8|BIN]
+    // [EF n] [SETATTR json] [M n]: the options start after the element.
+    let mut pos = 2;
+    if argv.get(pos).is_some_and(|a| is(a, "reduce")) {
+        pos += 2;
+    }
+    match argv.get(pos) {
+        Some(a) if is(a, "fp32") => pos += 2,
+        Some(a) if is(a, "values") => {
+            let n = argv
+                .get(pos + 1)
+                .and_then(|n| std::str::from_utf8(n).ok()?.parse::<usize>().ok());
+            let Some(n) = n else {
+                return argv.to_vec();
+            };
+            pos = pos.saturating_add(2).saturating_add(n);
+        }
+        _ => return argv.to_vec(),
+    }
+    let options = pos.saturating_add(1).min(argv.len());
+    let mut out = argv[..options].to_vec();
+    let mut i = options;
+    while i < argv.len() {
+        let a = argv[i];
+        if is(a, "cas") {
+            i += 1;
+            continue;
+        }
+        out.push(a);
+        // Options with a value: the value is never an option.
+        if ["ef", "setattr", "m"].iter().any(|o| is(a, o)) {
+            if let Some(&v) = argv.get(i + 1) {
+                out.push(v);
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use super::without_module_threads;
+
+    fn run(line: &str) -> String {
+        let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let out: Vec<String> = without_module_threads(&argv)
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        out.join(" ")
+    }
+
+    #[test]
+    fn vector_commands_stay_on_the_callers_thread() {
+        assert_eq!(
+            run("VSIM s FP32 b COUNT 3"),
+            "VSIM s FP32 b COUNT 3 NOTHREAD"
+        );
+        assert_eq!(run("vsim s ELE x nothread"), "vsim s ELE x nothread");
+        assert_eq!(run("VADD s FP32 b CAS CAS Q8"), "VADD s FP32 b CAS Q8");
+        assert_eq!(
+            run("VADD s REDUCE 2 VALUES 2 1 2 e CAS SETATTR CAS"),
+            "VADD s REDUCE 2 VALUES 2 1 2 e SETATTR CAS"
+        );
+        assert_eq!(run("VADD s VALUES x"), "VADD s VALUES x");
+        assert_eq!(run("GET CAS"), "GET CAS");
+    }
+}

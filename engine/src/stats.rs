@@ -25,6 +25,8 @@ pub enum RunKind {
     Model,
     /// A script (`type SCRIPT`; backend TORCH; samples always -1).
     Script,
+    /// An embedder (`type EMBEDDER`; samples: texts embedded).
+    Embedder,
 }
 
 /// The counters of one model or script, updated by workers without locks.
@@ -141,7 +143,7 @@ impl RunStats {
     pub fn record_success(&self, duration_us: u64, samples: i64) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.duration_us.fetch_add(duration_us, Ordering::Relaxed);
-        if self.kind == RunKind::Model {
+        if self.kind != RunKind::Script {
             self.samples.fetch_add(samples, Ordering::Relaxed);
         }
     }
@@ -170,7 +172,7 @@ impl RunStats {
     /// Models: sum of the first output's dim 0 over successful runs. Scripts: always -1.
     pub fn samples(&self) -> i64 {
         match self.kind {
-            RunKind::Model => self.samples.load(Ordering::Relaxed),
+            RunKind::Model | RunKind::Embedder => self.samples.load(Ordering::Relaxed),
             RunKind::Script => -1,
         }
     }
@@ -251,7 +253,7 @@ mod tests {
 
     fn entry(key: &str, kind: RunKind, tag: &str) -> Arc<RunStats> {
         let backend = match kind {
-            RunKind::Model => Backend::Onnx,
+            RunKind::Model | RunKind::Embedder => Backend::Onnx,
             RunKind::Script => Backend::Torch,
         };
         Arc::new(RunStats::new(

@@ -463,6 +463,13 @@ proptest! {
                                 prop_assert!(inputs.iter().all(|i| i < o), "an input resolved after an output");
                             }
                         }
+                        DagOp::Text { inputs, outputs, .. } => {
+                            prop_assert!(!command.deprecated());
+                            for o in outputs {
+                                prop_assert!(matches!(plan.slots.get(*o), Some(SlotSource::Produced)));
+                                prop_assert!(inputs.iter().all(|i| i < o), "an input resolved after an output");
+                            }
+                        }
                     }
                 }
                 prop_assert!(plan.persist.iter().all(|(_, slot)| *slot < plan.slots.len()));

@@ -76,6 +76,7 @@ pub fn info(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         let kind: &[u8] = match stats.kind() {
             RunKind::Model => b"MODEL",
             RunKind::Script => b"SCRIPT",
+            RunKind::Embedder => b"EMBEDDER",
         };
         let mut fields = vec![
             ("key", Item::Bulk(parsed.key)),

@@ -11,6 +11,7 @@ use redisai_engine::dag::{DagCommand, DagKeys};
 use redisai_engine::keys;
 use redisai_engine::model::Model;
 use redisai_engine::script::Script;
+use redisai_engine::text::{ResolvedEmbedder, Tokenizer};
 
 use super::blocking_command;
 use super::tensor::max_bulk_len;
@@ -60,6 +61,14 @@ impl DagKeys for ModuleKeys<'_> {
 
     fn max_tensor_bytes(&mut self) -> u64 {
         max_bulk_len(self.0)
+    }
+
+    fn tokenizer(&mut self, key: &[u8]) -> Result<Arc<Tokenizer>> {
+        keyspace::tokenizer(self.0, key)
+    }
+
+    fn embedder(&mut self, key: &[u8]) -> Result<ResolvedEmbedder> {
+        super::text::resolve_embedder(self.0, key)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod execute;
 pub mod model;
 pub mod script;
 pub mod tensor;
+pub mod text;
 
 use redis_module::{Context, RedisResult, RedisString, RedisValue};
 use redisai_core::Error;

@@ -22,7 +22,7 @@ use crate::state::engine;
 pub fn modelstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSTORE, || {
         let parsed = parse_modelstore(&slices(&args))?;
-        loading::store(ctx, &args, parsed.backend, |argv| {
+        loading::store(ctx, &args, Some(parsed.backend), |argv| {
             build(parse_modelstore(argv)?)
         })
     })
@@ -32,7 +32,7 @@ pub fn modelstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn modelset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, MODELSET, || {
         let parsed = parse_modelset(&slices(&args))?;
-        loading::store(ctx, &args, parsed.backend, |argv| {
+        loading::store(ctx, &args, Some(parsed.backend), |argv| {
             build(parse_modelset(argv)?)
         })
     })

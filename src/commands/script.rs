@@ -32,7 +32,7 @@ use crate::state::engine;
 pub fn scriptstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTSTORE, || {
         parse_scriptstore(&slices(&args))?;
-        loading::store(ctx, &args, Backend::Torch, |argv| {
+        loading::store(ctx, &args, Some(Backend::Torch), |argv| {
             build(parse_scriptstore(argv)?)
         })
     })
@@ -42,7 +42,7 @@ pub fn scriptstore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub fn scriptset(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     run(ctx, SCRIPTSET, || {
         parse_scriptset(&slices(&args))?;
-        loading::store(ctx, &args, Backend::Torch, |argv| {
+        loading::store(ctx, &args, Some(Backend::Torch), |argv| {
             build(parse_scriptset(argv)?)
         })
     })

@@ -12,9 +12,12 @@ use redisai_core::{Error, Tensor};
 use redisai_engine::model::Model;
 use redisai_engine::script::Script;
 use redisai_engine::tensor_cmd::tensorset_command;
+use redisai_engine::text::{Embedder, Tokenizer};
 
 pub use key::Key;
-pub use values::{start_queue, Stored, MODEL_TYPE, SCRIPT_TYPE, TENSOR_TYPE};
+pub use values::{
+    start_queue, Stored, EMBEDDER_TYPE, MODEL_TYPE, SCRIPT_TYPE, TENSOR_TYPE, TOKENIZER_TYPE,
+};
 
 /// The value of type `T` stored at `key` (a shared reference): the type's "key is empty" error
 /// for a missing key, WRONGTYPE for another type.
@@ -36,6 +39,16 @@ pub fn model(ctx: &Context, key: &[u8]) -> Result<Arc<Model>, Error> {
 /// The script stored at `key`.
 pub fn script(ctx: &Context, key: &[u8]) -> Result<Arc<Script>, Error> {
     get::<Script>(ctx, key)
+}
+
+/// The tokenizer stored at `key`.
+pub fn tokenizer(ctx: &Context, key: &[u8]) -> Result<Arc<Tokenizer>, Error> {
+    get::<Tokenizer>(ctx, key)
+}
+
+/// The embedder stored at `key`.
+pub fn embedder(ctx: &Context, key: &[u8]) -> Result<Arc<Embedder>, Error> {
+    get::<Embedder>(ctx, key)
 }
 
 /// Stores `value` at `key`: WRONGTYPE (and the key unchanged) when it holds another type; then

@@ -1,6 +1,6 @@
-//! The module's three data types — `AI_TENSOR`, `AI__MODEL`, `AI_SCRIPT`, named as RedisAI's so
-//! RDB files and DUMP payloads move between the two — and their callbacks, one generic set for
-//! all three: RDB load (every encoding version RedisAI wrote) and save (version 4), AOF rewrite
+//! The module's data types — `AI_TENSOR`, `AI__MODEL`, `AI_SCRIPT`, named as RedisAI's so
+//! RDB files and DUMP payloads move between the two, and the text types `AI_TOKNZR` and
+//! `AI_EMBEDR` (docs/embeddings.md) — and their callbacks, one generic set for all of them: RDB load (every encoding version RedisAI wrote) and save (version 4), AOF rewrite
 //! (the engine's emitter of the command that recreates the value), MEMORY USAGE, free, and COPY
 //! for tensors. What differs per type is its [`Persisted`] implementation below.
 
@@ -13,6 +13,9 @@ use redis_module::raw::{self, RedisModuleIO, RedisModuleString};
 use redisai_core::rdb::{
     load_model, load_script, load_tensor, save_model, save_script, save_tensor, ENCODING_VERSION,
 };
+use redisai_core::text::{
+    load_embedder, load_tokenizer, save_embedder, save_tokenizer, TEXT_ENCODING_VERSION,
+};
 use redisai_core::{Backend, Error, Tensor};
 use redisai_engine::command::Command;
 use redisai_engine::model::Model;
@@ -20,6 +23,8 @@ use redisai_engine::model_cmd::modelstore_command;
 use redisai_engine::script::Script;
 use redisai_engine::script_cmd::scriptstore_command;
 use redisai_engine::tensor_cmd::tensorset_command;
+use redisai_engine::text::cmd::{embedderstore_command, tokenizerstore_command};
+use redisai_engine::text::{Embedder, Tokenizer};
 
 use super::key::{borrow_value, into_value, release_value, share_value};
 use crate::guard::contained_in;
@@ -58,6 +63,10 @@ pub static MODEL_TYPE: RedisType =
     RedisType::new("AI__MODEL", ENCODING_VERSION, methods::<Model>());
 pub static SCRIPT_TYPE: RedisType =
     RedisType::new("AI_SCRIPT", ENCODING_VERSION, methods::<Script>());
+pub static TOKENIZER_TYPE: RedisType =
+    RedisType::new("AI_TOKNZR", TEXT_ENCODING_VERSION, methods::<Tokenizer>());
+pub static EMBEDDER_TYPE: RedisType =
+    RedisType::new("AI_EMBEDR", TEXT_ENCODING_VERSION, methods::<Embedder>());
 
 impl Stored for Tensor {
     fn redis_type() -> &'static RedisType {
@@ -178,6 +187,73 @@ impl Persisted for Script {
             + r.source.len()
             + r.tag.len()
             + r.entry_points.iter().map(Vec::len).sum::<usize>()
+    }
+}
+
+impl Stored for Tokenizer {
+    fn redis_type() -> &'static RedisType {
+        &TOKENIZER_TYPE
+    }
+    fn empty() -> Error {
+        Error::TokenizerKeyEmpty
+    }
+}
+
+impl Persisted for Tokenizer {
+    const TYPE_NAME: &'static str = "AI_TOKNZR";
+    fn load(io: &mut ModuleIo, encver: c_int, _key: &[u8]) -> Result<Self, String> {
+        let record = load_tokenizer(io, encver).map_err(|e| e.to_string())?;
+        Tokenizer::create(record).map_err(|e| e.to_string())
+    }
+    fn save(&self, io: &mut ModuleIo) {
+        save_tokenizer(io, self.record())
+    }
+    fn rewrite<'a>(&'a self, key: &'a [u8]) -> Command<'a> {
+        tokenizerstore_command(key, self.record())
+    }
+    fn memory(&self) -> usize {
+        // The parsed vocabulary takes about as much again as the JSON it came from.
+        std::mem::size_of::<Arc<Tokenizer>>()
+            + std::mem::size_of::<Tokenizer>()
+            + 2 * self.record().json.len()
+    }
+}
+
+impl Stored for Embedder {
+    fn redis_type() -> &'static RedisType {
+        &EMBEDDER_TYPE
+    }
+    fn empty() -> Error {
+        Error::EmbedderKeyEmpty
+    }
+    fn stored(&self) {
+        engine().stats.register(Arc::clone(self.stats()));
+    }
+    fn released(&self) {
+        engine().stats.remove_if_same(self.stats());
+    }
+}
+
+impl Persisted for Embedder {
+    const TYPE_NAME: &'static str = "AI_EMBEDR";
+    fn load(io: &mut ModuleIo, encver: c_int, key: &[u8]) -> Result<Self, String> {
+        let record = load_embedder(io, encver).map_err(|e| e.to_string())?;
+        // Its model may load after it: AI.INFO shows the default backend until re-stored.
+        Ok(Embedder::new(record, key, Backend::Onnx, "CPU".into()))
+    }
+    fn save(&self, io: &mut ModuleIo) {
+        save_embedder(io, self.record())
+    }
+    fn rewrite<'a>(&'a self, key: &'a [u8]) -> Command<'a> {
+        embedderstore_command(key, self.record())
+    }
+    fn memory(&self) -> usize {
+        let r = self.record();
+        std::mem::size_of::<Arc<Embedder>>()
+            + std::mem::size_of::<Embedder>()
+            + r.tokenizer.len()
+            + r.model.len()
+            + r.tag.len()
     }
 }
 

@@ -97,7 +97,7 @@ impl RunCtx {
             }
             RunOutcome::Failed(e) => Some((run_code(&self.target), e)),
             // No TIMEOUT and no cancelling in the C API; answered as internal errors if ever.
-            RunOutcome::TimedOut | RunOutcome::Cancelled => {
+            RunOutcome::TimedOut | RunOutcome::Cancelled | RunOutcome::Answered(_) => {
                 Some((run_code(&self.target), Error::Internal))
             }
         }

@@ -2,6 +2,7 @@
 //! killed on drop; and a raw RESP2 client that keeps replies exactly as they travel.
 #![allow(dead_code, unused_imports)]
 
+pub mod embeddings;
 pub mod fixtures;
 pub mod golden;
 pub mod golden_keys;
@@ -126,6 +127,8 @@ pub struct Server {
     extra: Vec<String>,
     /// RLIMIT_AS of the server process, when set (`prlimit --as`).
     address_space: Option<u64>,
+    /// The server binary, when not [`server_binary`]'s.
+    binary: Option<std::ffi::OsString>,
 }
 
 impl Server {
@@ -164,7 +167,19 @@ impl Server {
             module_args: owned(module_args),
             extra: owned(extra),
             address_space: None,
+            binary: None,
         }
+    }
+
+    /// [`Server::with`] on a given server binary (a test that needs one server's features, as
+    /// Redis 8's vector sets, whatever server the suite runs on).
+    pub fn with_binary(binary: &Path, module_args: &[&str], extra: &[&str]) -> Server {
+        let mut server = Server::unstarted(module_args, extra);
+        server.binary = Some(binary.into());
+        server
+            .spawn()
+            .unwrap_or_else(|log| panic!("{} did not start:\n{log}", binary.display()));
+        server
     }
 
     /// [`Server::with`] on a directory that already holds `files` (path relative to the server's
@@ -204,13 +219,14 @@ impl Server {
     fn spawn(&mut self) -> Result<(), String> {
         let _ = std::fs::remove_file(self.socket());
         // prlimit(1) sets the limit and then runs redis-server in its own process.
+        let binary = self.binary.clone().unwrap_or_else(server_binary);
         let mut cmd = match self.address_space {
             Some(bytes) => {
                 let mut c = Command::new("prlimit");
-                c.arg(format!("--as={bytes}")).arg(server_binary());
+                c.arg(format!("--as={bytes}")).arg(binary);
                 c
             }
-            None => Command::new(server_binary()),
+            None => Command::new(binary),
         };
         cmd.arg("--port").arg("0");
         cmd.arg("--unixsocket").arg(self.socket());

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use redisai_backend_api::Reply;
 use redisai_core::{Error, Tensor};
 
 use super::{DagOp, DagPlan, Slot, SlotSource};
@@ -20,6 +21,8 @@ pub enum OpResult {
     NotRun,
     Done,
     Failed(Error),
+    /// Done, answering with a server reply (AI.VSIM, AI.VADD, AI.HSET).
+    Reply(Reply),
 }
 
 /// The result of a whole DAG, handed to the caller's completion.
@@ -169,6 +172,7 @@ fn run_op(op: &DagOp) -> Option<(RunOp, String)> {
             }),
             script.device().queue_name(),
         )),
+        DagOp::Text { op, .. } => Some((RunOp::Text(op.clone()), op.queue_name())),
         _ => None,
     }
 }
@@ -268,6 +272,7 @@ fn start_single(
                     (OpResult::Done, false)
                 }
                 RunOutcome::Failed(e) => (OpResult::Failed(e), false),
+                RunOutcome::Answered(reply) => (OpResult::Reply(reply), false),
                 RunOutcome::TimedOut => (OpResult::NotRun, true),
                 RunOutcome::Cancelled => (OpResult::NotRun, false),
             };
@@ -335,6 +340,7 @@ impl DagRun {
                     state.results[i] = OpResult::Failed(e);
                     self.failed.store(true, Ordering::Release);
                 }
+                RunOutcome::Answered(reply) => state.results[i] = OpResult::Reply(reply),
                 RunOutcome::TimedOut => {
                     state.timed_out = true;
                     self.failed.store(true, Ordering::Release);

@@ -21,6 +21,7 @@ use redisai_backend_api::ScriptHost;
 use crate::model::Model;
 use crate::script::Script;
 use crate::tensor_cmd::GetFormat;
+use crate::text::{ResolvedEmbedder, TextOp, Tokenizer};
 
 /// Which DAG command is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +93,12 @@ pub enum DagOp {
         /// Serves the script's Redis and model calls (built by [`DagKeys::script_host`]).
         host: Arc<dyn ScriptHost + Send + Sync>,
     },
+    /// AI.TOKENIZE, AI.POOL, AI.EMBED, AI.VADD, AI.VSIM, AI.HSET (`crate::text`).
+    Text {
+        op: TextOp,
+        inputs: Vec<Slot>,
+        outputs: Vec<Slot>,
+    },
 }
 
 impl std::fmt::Debug for DagOp {
@@ -130,6 +137,16 @@ impl std::fmt::Debug for DagOp {
                 .field("inputs", inputs)
                 .field("outputs", outputs)
                 .finish_non_exhaustive(),
+            DagOp::Text {
+                op,
+                inputs,
+                outputs,
+            } => f
+                .debug_struct("Text")
+                .field("op", op)
+                .field("inputs", inputs)
+                .field("outputs", outputs)
+                .finish(),
         }
     }
 }
@@ -142,6 +159,9 @@ impl DagOp {
                 inputs, outputs, ..
             }
             | DagOp::ScriptExecute {
+                inputs, outputs, ..
+            }
+            | DagOp::Text {
                 inputs, outputs, ..
             } => Some((inputs, outputs)),
             _ => None,
@@ -187,4 +207,13 @@ pub trait DagKeys {
     fn script_host(&mut self, keys: &[Vec<u8>]) -> Arc<dyn ScriptHost + Send + Sync>;
     /// The largest tensor an AI.TENSORSET op without data may allocate (proto-max-bulk-len).
     fn max_tensor_bytes(&mut self) -> u64;
+    /// The tokenizer of an AI.TOKENIZE op: `ERR tokenizer key is empty` / WRONGTYPE.
+    fn tokenizer(&mut self, _key: &[u8]) -> Result<Arc<Tokenizer>> {
+        Err(redisai_core::Error::TokenizerKeyEmpty)
+    }
+    /// The embedder of an AI.EMBED op with the tokenizer and model it names, as stored now:
+    /// `ERR embedder key is empty`, then the tokenizer's and model's own errors.
+    fn embedder(&mut self, _key: &[u8]) -> Result<ResolvedEmbedder> {
+        Err(redisai_core::Error::EmbedderKeyEmpty)
+    }
 }

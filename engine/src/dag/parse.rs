@@ -27,6 +27,8 @@ use crate::script_cmd::{
     parse_scriptexecute, parse_scriptrun, scriptexecute_arity, scriptrun_arity, ScriptExecuteArgs,
 };
 use crate::tensor_cmd::{parse_tensorget_format, parse_tensorset, tensorget_arity, GetFormat};
+use crate::text::cmd::{parse_embed, parse_pool, parse_tokenize, parse_vector_op};
+use crate::text::{TextOp, VectorOp};
 
 /// Whether `token` is the op separator `|>`.
 fn is_separator(token: &[u8]) -> bool {
@@ -213,6 +215,11 @@ pub(crate) enum NamedOp<N> {
         outputs: Vec<N>,
         host: Arc<dyn ScriptHost + Send + Sync>,
     },
+    Text {
+        op: TextOp,
+        inputs: Vec<N>,
+        outputs: Vec<N>,
+    },
 }
 
 impl NamedOp<&[u8]> {
@@ -253,6 +260,15 @@ impl NamedOp<&[u8]> {
                 inputs: owned(inputs),
                 outputs: owned(outputs),
                 host,
+            },
+            NamedOp::Text {
+                op,
+                inputs,
+                outputs,
+            } => NamedOp::Text {
+                op,
+                inputs: owned(inputs),
+                outputs: owned(outputs),
             },
         }
     }
@@ -298,6 +314,15 @@ impl NamedOp<Vec<u8>> {
                 inputs: names(inputs),
                 outputs: names(outputs),
                 host: Arc::clone(host),
+            },
+            NamedOp::Text {
+                op,
+                inputs,
+                outputs,
+            } => NamedOp::Text {
+                op: op.clone(),
+                inputs: names(inputs),
+                outputs: names(outputs),
             },
         }
     }
@@ -360,11 +385,84 @@ pub(crate) fn parse_op<'a>(
             let args = parse_scriptrun(op, true)?;
             Ok(script_op(script, args, keys))
         }
+        (
+            b"AI.TOKENIZE" | b"AI.POOL" | b"AI.EMBED" | b"AI.VADD" | b"AI.VSIM" | b"AI.HSET",
+            false,
+        ) => text_op(command, &name, op, keys),
         (b"AI.MODELRUN", false) => Err(Error::DagDeprecatedOp(MODELRUN)),
         (b"AI.SCRIPTRUN", false) => Err(Error::DagDeprecatedOp(SCRIPTRUN)),
         (b"AI.MODELEXECUTE", true) => Err(Error::DagNewOpInDagRun(MODELEXECUTE)),
         (b"AI.SCRIPTEXECUTE", true) => Err(Error::DagNewOpInDagRun(SCRIPTEXECUTE)),
         _ => Err(Error::DagUnsupportedCommand),
+    }
+}
+
+/// A text or vector op (`crate::text`): its grammar, then the values it names.
+fn text_op<'a>(
+    command: DagCommand,
+    name: &[u8],
+    op: &[&'a [u8]],
+    keys: &mut impl DagKeys,
+) -> Result<NamedOp<&'a [u8]>> {
+    let text = |op: TextOp, inputs: Vec<&'a [u8]>, outputs: Vec<&'a [u8]>| NamedOp::Text {
+        op,
+        inputs,
+        outputs,
+    };
+    match name {
+        b"AI.TOKENIZE" => {
+            let args = parse_tokenize(op, false)?;
+            let tokenizer = keys.tokenizer(args.tokenizer)?;
+            let outputs = args.outputs.len();
+            Ok(text(
+                TextOp::Tokenize { tokenizer, outputs },
+                vec![args.input],
+                args.outputs,
+            ))
+        }
+        b"AI.POOL" => {
+            let args = parse_pool(op, false)?;
+            Ok(text(
+                TextOp::Pool {
+                    pooling: args.pooling,
+                    normalize: args.normalize,
+                },
+                args.inputs,
+                vec![args.output],
+            ))
+        }
+        b"AI.EMBED" => {
+            let args = parse_embed(op, false)?;
+            let (embedder, tokenizer, model) = keys.embedder(args.embedder)?;
+            Ok(text(
+                TextOp::Embed {
+                    embedder,
+                    tokenizer,
+                    model,
+                    split: false,
+                },
+                args.inputs,
+                args.outputs,
+            ))
+        }
+        _ => {
+            let args = parse_vector_op(op)?;
+            if args.writes && command.read_only() {
+                return Err(Error::DagWriteOpInReadOnly(args.op));
+            }
+            let host = keys.script_host(&[args.key.to_vec()]);
+            Ok(text(
+                TextOp::Vector(VectorOp {
+                    op: args.op,
+                    command: args.command,
+                    argv: args.argv,
+                    fp32_only: args.fp32_only,
+                    host,
+                }),
+                args.tensors,
+                Vec::new(),
+            ))
+        }
     }
 }
 
@@ -509,6 +607,18 @@ fn resolve(
                     inputs,
                     outputs,
                     host,
+                }
+            }
+            NamedOp::Text {
+                op,
+                inputs,
+                outputs,
+            } => {
+                let (inputs, outputs) = resolve_io(&mut versions, &inputs, &outputs)?;
+                DagOp::Text {
+                    op,
+                    inputs,
+                    outputs,
                 }
             }
         });

@@ -101,3 +101,19 @@ pub fn script_plan(
     };
     Io::new(inputs, outputs).plan(op, timeout)
 }
+
+/// AI.TOKENIZE, AI.POOL, AI.EMBED: run a text op on `inputs`, store its outputs at the
+/// `outputs` keys.
+pub fn text_plan(
+    op: crate::text::TextOp,
+    inputs: Vec<Arc<Tensor>>,
+    outputs: Vec<Vec<u8>>,
+    timeout: Option<Duration>,
+) -> DagPlan {
+    let op = |inputs, outputs| DagOp::Text {
+        op,
+        inputs,
+        outputs,
+    };
+    Io::new(inputs, outputs).plan(op, timeout)
+}

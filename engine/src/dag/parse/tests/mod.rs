@@ -101,6 +101,11 @@ fn describe(plan: &DagPlan) -> (String, String) {
                 outputs,
                 ..
             } => format!("script {function} {inputs:?} -> {outputs:?}"),
+            DagOp::Text {
+                op,
+                inputs,
+                outputs,
+            } => format!("{} {inputs:?} -> {outputs:?}", op.name()),
         })
         .collect();
     (slots.join(" "), ops.join(" | "))
