@@ -8,14 +8,14 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::embeddings::{
-    cosine, floats, has_vector_sets, redis8, references, server_with_embedder, store_all,
-    tensor_blob, tokenizer_json,
+    cosine, embed_then, floats, has_vector_sets, redis8, references, server_with_embedder,
+    store_all, store_tokenizer, tensor_blob, tokenizer_json,
 };
 use common::{
-    bulk, field_pairs, integer, is_error, ok_frame, render, venv_python, Client, Frame, Server,
+    bulk, field_pairs, integer, is_error, ok_frame, render, venv_python, wait_until, Client, Frame,
+    Server,
 };
 
 /// A STRING tensor's BLOB: every text NUL-terminated (empty texts included).
@@ -47,14 +47,6 @@ fn int64s(blob: &[u8]) -> Vec<i64> {
     blob.chunks_exact(8)
         .map(|b| i64::from_le_bytes(b.try_into().unwrap()))
         .collect()
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}: timed out");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]
@@ -178,15 +170,7 @@ fn one_call_and_dag_forms_match_the_reference_vectors() {
 fn token_ids_equal_python_tokenizers() {
     let server = Server::start();
     let mut c = server.client();
-    assert_eq!(
-        c.call(&[
-            &b"AI.TOKENIZERSTORE"[..],
-            b"tok",
-            b"BLOB",
-            &tokenizer_json()
-        ]),
-        ok_frame("OK")
-    );
+    store_tokenizer(&mut c, "tok", &[]);
     let long = "word ".repeat(400);
     let mut texts: Vec<String> = references().into_iter().map(|r| r.text).collect();
     texts.extend(
@@ -263,17 +247,7 @@ fn token_ids_equal_python_tokenizers() {
     }
     assert!(types.iter().all(|&t| t == 0));
     // A smaller MAXLEN truncates, keeping [SEP] last.
-    assert_eq!(
-        c.call(&[
-            &b"AI.TOKENIZERSTORE"[..],
-            b"tok8",
-            b"MAXLEN",
-            b"8",
-            b"BLOB",
-            &tokenizer_json()
-        ]),
-        ok_frame("OK")
-    );
+    store_tokenizer(&mut c, "tok8", &["MAXLEN", "8"]);
     set_texts(&mut c, "one", &[&long]);
     assert_eq!(
         c.cmd("AI.TOKENIZE tok8 INPUTS 1 one OUTPUTS 2 i m"),
@@ -347,17 +321,7 @@ fn tokenizers_and_embedders_persist_and_replicate_byte_for_byte() {
         ok_frame("OK")
     );
     wait_until("full sync", || text_state(&mut r) == before);
-    assert_eq!(
-        c.call(&[
-            &b"AI.TOKENIZERSTORE"[..],
-            b"tok2",
-            b"MAXLEN",
-            b"64",
-            b"BLOB",
-            &tokenizer_json()
-        ]),
-        ok_frame("OK")
-    );
+    store_tokenizer(&mut c, "tok2", &["MAXLEN", "64"]);
     assert_eq!(
         c.cmd("AI.EMBEDDERSTORE e2 TOKENIZER tok2 MODEL m"),
         ok_frame("OK")
@@ -647,27 +611,7 @@ fn vector_ops_work(c: &mut Client) {
     ];
     for (id, text, topic) in docs {
         let attrs = format!("{{\"topic\":\"{topic}\"}}");
-        let reply = c.call(&[
-            "AI.DAGEXECUTE",
-            "ROUTING",
-            "docs",
-            "|>",
-            "AI.TENSORSET",
-            "t",
-            "STRING",
-            "1",
-            "VALUES",
-            text,
-            "|>",
-            "AI.EMBED",
-            "e",
-            "INPUTS",
-            "1",
-            "t",
-            "OUTPUTS",
-            "1",
-            "v",
-            "|>",
+        let ops = [
             "AI.VADD",
             "docs",
             "v",
@@ -680,7 +624,8 @@ fn vector_ops_work(c: &mut Client) {
             id,
             "embedding",
             "v",
-        ]);
+        ];
+        let reply = c.call(&embed_then("AI.DAGEXECUTE", "docs", text, &ops));
         assert_eq!(render(&reply), "*[+OK, +OK, :1, :1]", "{id}");
     }
     assert_eq!(integer(&c.cmd("VCARD docs")), 3);
@@ -692,34 +637,9 @@ fn vector_ops_work(c: &mut Client) {
     assert_eq!(bulk(&c.cmd("HGET doc:2 embedding")), tensor_blob(c, "v2"));
     // A paraphrase finds its document first, with VSIM's score ((cosine + 1) / 2).
     let query = |c: &mut Client, text: &str, extra: &[&str]| {
-        let mut args = vec![
-            "AI.DAGEXECUTE_RO",
-            "ROUTING",
-            "docs",
-            "|>",
-            "AI.TENSORSET",
-            "q",
-            "STRING",
-            "1",
-            "VALUES",
-            text,
-            "|>",
-            "AI.EMBED",
-            "e",
-            "INPUTS",
-            "1",
-            "q",
-            "OUTPUTS",
-            "1",
-            "v",
-            "|>",
-            "AI.VSIM",
-            "docs",
-            "v",
-            "WITHSCORES",
-        ];
-        args.extend(extra);
-        c.call(&args)
+        let mut ops = vec!["AI.VSIM", "docs", "v", "WITHSCORES"];
+        ops.extend(extra);
+        c.call(&embed_then("AI.DAGEXECUTE_RO", "docs", text, &ops))
     };
     let reply = query(c, "Which city is the capital of France?", &["COUNT", "1"]);
     let Frame::Array(items) = &reply else {

@@ -8,11 +8,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::fixtures::{onnx, reference, set_one_image, store_model, store_onnx};
 use common::torch::{store_script, torch_model};
-use common::{bulk, ok_frame, render, Client, Frame, Server};
+use common::{bulk, ok_frame, render, wait_until, Client, Frame, Server};
 
 /// Every key with a description that must be equal on both sides (META + data).
 fn state(c: &mut Client) -> Vec<(String, String)> {
@@ -105,14 +103,6 @@ def fail_after_write(tensors: List[Tensor], keys: List[str], args: List[str]):
 def model(tensors: List[Tensor], keys: List[str], args: List[str]):
     return redisAI.model_execute(keys[0], tensors, 1)
 ";
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}: timed out");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[test]
 fn a_late_replica_gets_everything_then_follows_writes_and_outputs() {

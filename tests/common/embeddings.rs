@@ -87,18 +87,18 @@ pub fn floats(blob: &[u8]) -> Vec<f32> {
         .collect()
 }
 
+/// Stores the all-MiniLM-L6-v2 tokenizer at `key` (with the given AI.TOKENIZERSTORE options).
+pub fn store_tokenizer(c: &mut Client, key: &str, options: &[&str]) {
+    let mut args: Vec<&[u8]> = vec![b"AI.TOKENIZERSTORE", key.as_bytes()];
+    args.extend(options.iter().map(|o| o.as_bytes()));
+    let json = tokenizer_json();
+    args.extend([&b"BLOB"[..], &json]);
+    assert_eq!(c.call(&args), ok_frame("OK"));
+}
+
 /// Stores the tokenizer at `tok`, the model at `m` and embedder `e` (MEAN, NORMALIZE).
 pub fn store_all(c: &mut Client) {
-    let ok = ok_frame("OK");
-    assert_eq!(
-        c.call(&[
-            &b"AI.TOKENIZERSTORE"[..],
-            b"tok",
-            b"BLOB",
-            &tokenizer_json()
-        ]),
-        ok
-    );
+    store_tokenizer(c, "tok", &[]);
     assert_eq!(
         c.call(&[
             &b"AI.MODELSTORE"[..],
@@ -108,12 +108,46 @@ pub fn store_all(c: &mut Client) {
             b"BLOB",
             &model_onnx()
         ]),
-        ok
+        ok_frame("OK")
     );
     assert_eq!(
         c.cmd("AI.EMBEDDERSTORE e TOKENIZER tok MODEL m NORMALIZE"),
-        ok
+        ok_frame("OK")
     );
+}
+
+/// A DAG command (`AI.DAGEXECUTE` or `_RO`, routed by `routing`) that sets `text` as a STRING
+/// tensor, embeds it with `e` into `v`, then runs `ops`.
+pub fn embed_then<'a>(
+    command: &'a str,
+    routing: &'a str,
+    text: &'a str,
+    ops: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        command,
+        "ROUTING",
+        routing,
+        "|>",
+        "AI.TENSORSET",
+        "t",
+        "STRING",
+        "1",
+        "VALUES",
+        text,
+        "|>",
+        "AI.EMBED",
+        "e",
+        "INPUTS",
+        "1",
+        "t",
+        "OUTPUTS",
+        "1",
+        "v",
+        "|>",
+    ];
+    args.extend(ops);
+    args
 }
 
 /// A server (the suite's, or `binary`) with the ONNX backend and [`store_all`] done.

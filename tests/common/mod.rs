@@ -403,6 +403,15 @@ impl Client {
     }
 }
 
+/// Polls `done` every 50 ms until it holds; fails the test after 30 s, naming `what`.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: timed out");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// The project venv's Python (made by `make setup`, with the Python packages the tests use).
 pub fn venv_python() -> PathBuf {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");

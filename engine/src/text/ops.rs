@@ -284,12 +284,6 @@ fn run_embed_group(group: Vec<RunRequest>) {
     for (i, start, n) in live {
         let split = matches!(&group[i].op, RunOp::Text(TextOp::Embed { split: true, .. }));
         let outcome = match &result {
-            Ok(all) if n == 0 => done(vec![Tensor::from_parts(
-                DType::Float,
-                [0, all.shape().get(1).copied().unwrap_or(0)],
-                Vec::new(),
-            )
-            .unwrap_or_else(|_| all.clone())]),
             Ok(all) => rows(all, start, n, split).map_or_else(RunOutcome::Failed, done),
             Err(e) => RunOutcome::Failed(e.clone()),
         };
